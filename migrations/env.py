@@ -1,0 +1,82 @@
+"""Alembic environment: the URL comes from Synergia's settings, never from alembic.ini."""
+
+from __future__ import annotations
+
+from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy import pool
+from sqlalchemy.engine import create_engine
+from sqlmodel.sql.sqltypes import AutoString
+
+from synergia_tui import models
+from synergia_tui.models.types import ExactDecimal, UTCDateTime
+
+config = context.config
+target_metadata = models.metadata
+
+# Only the plain `alembic` command configures logging from the ini file; Synergia's own calls
+# pass a URL and keep their log file.
+if config.config_file_name is not None and "url" not in config.attributes:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+
+def _url():
+    url = config.attributes.get("url")
+    if url is None:
+        from synergia_tui.core.config import load_settings
+
+        url = load_settings().database_url
+    return url
+
+
+def render_item(type_, obj, autogen_context):
+    """Render Synergia's portable column types by their import path."""
+    if type_ == "type" and isinstance(obj, AutoString):
+        return f"sa.String(length={obj.length})" if obj.length else "sa.String()"
+    if type_ == "type" and isinstance(obj, (ExactDecimal, UTCDateTime)):
+        autogen_context.imports.add("import synergia_tui.models.types")
+        if isinstance(obj, ExactDecimal):
+            return f"synergia_tui.models.types.ExactDecimal({obj.precision}, {obj.scale})"
+        return "synergia_tui.models.types.UTCDateTime()"
+    return False
+
+
+def _configure(**kwargs) -> None:
+    url = kwargs.pop("url", None)
+    context.configure(
+        target_metadata=target_metadata,
+        render_as_batch=True,  # SQLite alters tables by copying them
+        render_item=render_item,
+        compare_type=True,
+        compare_server_default=False,
+        url=url,
+        **kwargs,
+    )
+
+
+def run_migrations_offline() -> None:
+    _configure(url=_url(), literal_binds=True, dialect_opts={"paramstyle": "named"})
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _configure(connection=connection)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = create_engine(_url(), poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        _configure(connection=connection)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,5 @@
+import sys
+
+from synergia_tui.main import main
+
+sys.exit(main())

@@ -1,0 +1,56 @@
+"""The composition root: Settings → engine → services. Nothing here runs at import time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from synergia_tui import __version__
+from synergia_tui.core.config import Settings
+from synergia_tui.core.db import create_db_engine
+from synergia_tui.core.migrations import ensure_schema
+from synergia_tui.services import (
+    AsyncServices,
+    ChatService,
+    Database,
+    HealthService,
+    MessageService,
+    ModelService,
+)
+
+
+@dataclass
+class Container:
+    """Everything built from one set of settings."""
+
+    settings: Settings
+    db: Database
+    models: ModelService
+    chats: ChatService
+    messages: MessageService
+    health: HealthService
+
+    def async_services(self) -> AsyncServices:
+        return AsyncServices(
+            models=self.models, chats=self.chats, messages=self.messages, health=self.health
+        )
+
+    def ensure_schema(self) -> None:
+        """Upgrade the embedded database by itself; refuse a server schema that is not at head."""
+        ensure_schema(self.db.engine, auto_upgrade=self.settings.is_default_database)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def build(settings: Settings) -> Container:
+    """Build the services for ``settings``; connects lazily (no query runs here)."""
+    db = Database(create_db_engine(settings.database_url))
+    user = settings.synergia_user
+    return Container(
+        settings=settings,
+        db=db,
+        models=ModelService(db),
+        chats=ChatService(db, user),
+        messages=MessageService(db, user),
+        health=HealthService(db, version=__version__, display_url=settings.display_url),
+    )

@@ -1,0 +1,1 @@
+"""The `synergia` command line: argument parsing and plain output, over the services."""

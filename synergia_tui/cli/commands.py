@@ -1,0 +1,295 @@
+"""What each `synergia` subcommand does. Output is plain text or stable JSON."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict
+
+from synergia_tui.bootstrap import Container, build
+from synergia_tui.cli.output import error, print_json, print_table
+from synergia_tui.core import migrations
+from synergia_tui.core.config import Settings, load_settings
+from synergia_tui.core.errors import ConfigError, NotFoundError, SynergiaError, ValidationError
+from synergia_tui.core.logging import configure_logging
+from synergia_tui.core.safe_text import neutralize, one_line
+from synergia_tui.models import AIModelCreate, AIModelRead, AIModelUpdate
+
+MODEL_COLUMNS = (
+    "id",
+    "name",
+    "provider",
+    "api_model",
+    "base_url",
+    "api_key_env",
+    "price_per_million_tokens",
+    "output_price_per_million_tokens",
+    "context_window",
+    "is_enabled",
+    "is_deleted",
+    "created_at",
+    "updated_at",
+)
+CHAT_COLUMNS = (
+    "id",
+    "user_id",
+    "title",
+    "model_id",
+    "model_name",
+    "system_prompt",
+    "is_deleted",
+    "created_at",
+    "updated_at",
+)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run one subcommand; typed errors become a one-line message and their exit code."""
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level, settings.secrets())
+        handler = HANDLERS[args.command]
+        return handler(args, settings)
+    except SynergiaError as exc:
+        error(exc.message)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        error("interrupted")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _container(settings: Settings, *, check_schema: bool = True) -> Container:
+    container = build(settings)
+    if check_schema:
+        container.ensure_schema()
+    return container
+
+
+# -- health --------------------------------------------------------------------------------
+
+
+def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
+    container = _container(settings, check_schema=False)
+    try:
+        if settings.is_default_database:
+            # The embedded database is Synergia's own: bring it to head as the app would.
+            try:
+                container.ensure_schema()
+            except SynergiaError:
+                pass  # reported below as unreachable or degraded
+        report = container.health.check()
+    finally:
+        container.close()
+    if args.json:
+        print_json(asdict(report))
+    else:
+        db = report.database
+        print(f"status:    {report.status}")
+        print(f"version:   {report.version}")
+        print(f"database:  {db.backend} {one_line(db.url)}")
+        if db.reachable:
+            print(f"reachable: yes ({db.latency_ms:.1f} ms)")
+            print(f"schema:    {db.revision or '(empty)'} (code head {db.head})")
+        else:
+            print(f"reachable: no: {one_line(db.error or 'unknown reason')}")
+        for problem in report.problems:
+            print(f"problem:   {one_line(problem)}")
+    return 0 if report.healthy else 1
+
+
+# -- db ------------------------------------------------------------------------------------
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    url = settings.database_url
+    container = _container(settings, check_schema=False)
+    try:
+        engine = container.db.engine
+        sub = args.db_command
+        if sub in ("upgrade", "downgrade", "reset"):
+            state = migrations.schema_state(engine)
+            if state.ahead:
+                raise SynergiaError(migrations.ahead_message(state))
+        if sub == "upgrade":
+            migrations.upgrade(url, args.revision)
+            print(f"database at {migrations.current_revision(engine) or '(empty)'}")
+        elif sub == "downgrade":
+            migrations.downgrade(url, args.revision)
+            print(f"database at {migrations.current_revision(engine) or '(empty)'}")
+        elif sub == "current":
+            state = migrations.schema_state(engine)
+            mark = " (head)" if state.up_to_date else f" (head is {state.head})"
+            print(f"{state.current or '(empty)'}{mark}")
+        elif sub == "history":
+            script = migrations.ScriptDirectory.from_config(migrations.alembic_config())
+            for rev in script.walk_revisions():
+                head = " (head)" if rev.is_head else ""
+                print(f"{rev.revision}{head}  {rev.doc}")
+        elif sub == "reset":
+            if not args.yes:
+                raise ConfigError("db reset deletes every chat and model; add --yes to confirm")
+            migrations.downgrade(url, "base")
+            migrations.upgrade(url)
+            print(f"database reset to {migrations.current_revision(engine)}")
+    except migrations.CommandError as exc:
+        raise SynergiaError(f"migration failed: {exc}".splitlines()[0]) from None
+    finally:
+        container.close()
+    return 0
+
+
+# -- models --------------------------------------------------------------------------------
+
+
+def _model_row(model: AIModelRead) -> dict[str, object]:
+    return {column: getattr(model, column) for column in MODEL_COLUMNS}
+
+
+def _model_fields(args: argparse.Namespace) -> dict[str, object]:
+    fields: dict[str, object] = {}
+    for option, field in (
+        ("provider", "provider"),
+        ("api_model", "api_model"),
+        ("base_url", "base_url"),
+        ("api_key_env", "api_key_env"),
+        ("price", "price_per_million_tokens"),
+        ("output_price", "output_price_per_million_tokens"),
+        ("context_window", "context_window"),
+    ):
+        value = getattr(args, option, None)
+        if value is not None:
+            fields[field] = value
+    return fields
+
+
+def _checked_prices(fields: dict[str, object]) -> dict[str, object]:
+    from synergia_tui.services.models import check_price
+
+    for key, what in (
+        ("price_per_million_tokens", "Price"),
+        ("output_price_per_million_tokens", "Output price"),
+    ):
+        if key in fields:
+            fields[key] = check_price(fields[key], what)
+    return fields
+
+
+def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    if args.models_command == "discover":
+        from synergia_tui.cli.discover import cmd_discover
+
+        return cmd_discover(args, settings)
+    container = _container(settings)
+    service = container.models
+    try:
+        sub = args.models_command
+        if sub == "list":
+            models = service.list_models()
+            if args.json:
+                print_json([_model_row(m) for m in models])
+            else:
+                print_table(
+                    ("NAME", "PROVIDER", "MODEL", "IN $/M", "OUT $/M", "ENABLED"),
+                    [
+                        (
+                            m.name,
+                            m.provider,
+                            m.api_model,
+                            m.price_per_million_tokens,
+                            m.output_price,
+                            "yes" if m.is_enabled else "no",
+                        )
+                        for m in models
+                    ],
+                )
+        elif sub == "add":
+            fields = _checked_prices(_model_fields(args))
+            model = service.add_model(
+                AIModelCreate(name=args.name, is_enabled=not args.disabled, **fields)  # type: ignore[arg-type]
+            )
+            print(f"added {one_line(model.name)} ({model.provider} {one_line(model.api_model)})")
+        elif sub == "edit":
+            fields = _checked_prices(_model_fields(args))
+            if args.new_name is not None:
+                fields["name"] = args.new_name
+            if not fields:
+                raise ConfigError("models edit: give at least one option to change")
+            model = service.edit_model(args.name, AIModelUpdate(**fields))  # type: ignore[arg-type]
+            print(f"updated {one_line(model.name)}")
+        elif sub in ("enable", "disable"):
+            model = service.set_enabled(args.name, sub == "enable")
+            print(f"{sub}d {one_line(model.name)}")
+        elif sub == "rm":
+            service.delete_model(args.name)
+            print(f"removed {one_line(args.name)}")
+    finally:
+        container.close()
+    return 0
+
+
+# -- chats ---------------------------------------------------------------------------------
+
+
+def _parse_id(raw: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw.strip())
+    except ValueError:
+        raise ValidationError(f"{raw!r} is not a chat id") from None
+
+
+def cmd_chats(args: argparse.Namespace, settings: Settings) -> int:
+    container = _container(settings)
+    try:
+        if args.chats_command == "list":
+            if args.limit < 1:
+                raise ConfigError("--limit must be at least 1")
+            page = container.chats.list_chats(limit=args.limit, query=args.query)
+            if args.json:
+                print_json([{c: getattr(chat, c) for c in CHAT_COLUMNS} for chat in page.chats])
+            else:
+                print_table(
+                    ("ID", "UPDATED", "MODEL", "TITLE"),
+                    [
+                        (
+                            chat.id,
+                            chat.updated_at.strftime("%Y-%m-%d %H:%M"),
+                            chat.model_name or "-",
+                            chat.title,
+                        )
+                        for chat in page.chats
+                    ],
+                )
+        else:
+            from synergia_tui.cli.export import export_json, export_markdown
+
+            export = container.chats.export_chat(_parse_id(args.chat_id))
+            text = export_json(export) if args.format == "json" else export_markdown(export)
+            # A terminal gets neutralized text; a file or pipe gets the transcript as stored.
+            sys.stdout.write(neutralize(text) if sys.stdout.isatty() else text)
+    finally:
+        container.close()
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        from synergia_tui.cli.ask import cmd_ask as ask
+    except ImportError:
+        raise NotFoundError("`synergia ask` is not available in this build yet") from None
+    return ask(args, settings)
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "health": cmd_health,
+    "db": cmd_db,
+    "models": cmd_models,
+    "chats": cmd_chats,
+    "ask": cmd_ask,
+}

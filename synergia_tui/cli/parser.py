@@ -1,0 +1,91 @@
+"""Argument parsing; imports nothing heavy so `synergia --version` stays instant."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import NoReturn
+
+from synergia_tui import __version__
+
+
+class UsageError(Exception):
+    """Bad command-line arguments (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _model_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    parser.add_argument("--provider", required=required, help="openai, anthropic or ollama")
+    parser.add_argument(
+        "--model", dest="api_model", required=required, help="the provider's model id"
+    )
+    parser.add_argument("--base-url", help="server URL for OpenAI-compatible servers")
+    parser.add_argument("--api-key-env", help="NAME of the environment variable with the API key")
+    parser.add_argument("--price", help="input price per million tokens")
+    parser.add_argument("--output-price", help="output price per million tokens (default: --price)")
+    parser.add_argument("--context-window", type=int, help="context window in tokens")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="synergia", description="Chat with AI models from the terminal.")
+    parser.add_argument("--version", action="version", version=f"synergia {__version__}")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    health = commands.add_parser("health", help="check the database; exit 0 healthy, 1 not")
+    health.add_argument("--json", action="store_true", help="machine-readable output")
+
+    db = commands.add_parser("db", help="database migrations")
+    db_cmd = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
+    db_cmd.add_parser("upgrade", help="migrate to the newest schema").add_argument(
+        "revision", nargs="?", default="head"
+    )
+    db_cmd.add_parser("downgrade", help="migrate down to REV").add_argument("revision")
+    db_cmd.add_parser("current", help="show the schema revision")
+    db_cmd.add_parser("history", help="list the migrations")
+    reset = db_cmd.add_parser("reset", help="drop everything and migrate from scratch")
+    reset.add_argument("--yes", action="store_true", help="confirm that all data is deleted")
+
+    models = commands.add_parser("models", help="the model catalogue")
+    models_cmd = models.add_subparsers(dest="models_command", required=True, parser_class=_Parser)
+    listing = models_cmd.add_parser("list", help="list models")
+    listing.add_argument("--json", action="store_true")
+    add = models_cmd.add_parser("add", help="add a model")
+    add.add_argument("name")
+    _model_options(add, required=True)
+    add.add_argument("--disabled", action="store_true", help="add it disabled")
+    edit = models_cmd.add_parser("edit", help="change a model")
+    edit.add_argument("name")
+    edit.add_argument("--name", dest="new_name", help="rename the model")
+    _model_options(edit, required=False)
+    for verb in ("enable", "disable", "rm"):
+        models_cmd.add_parser(verb, help=f"{verb} a model").add_argument("name")
+    discover = models_cmd.add_parser("discover", help="list the models a server offers")
+    discover.add_argument("--provider", required=True)
+    discover.add_argument("--base-url")
+    discover.add_argument("--api-key-env")
+    discover.add_argument("--add", nargs="*", metavar="MODEL", help="add these discovered models")
+    discover.add_argument("--json", action="store_true")
+
+    chats = commands.add_parser("chats", help="your chats")
+    chats_cmd = chats.add_subparsers(dest="chats_command", required=True, parser_class=_Parser)
+    chats_list = chats_cmd.add_parser("list", help="list chats, most recent first")
+    chats_list.add_argument("--json", action="store_true")
+    chats_list.add_argument("--limit", type=int, default=50)
+    chats_list.add_argument("--query", help="only chats whose title contains this")
+    export = chats_cmd.add_parser("export", help="write a chat with all its messages")
+    export.add_argument("chat_id")
+    export.add_argument("--format", choices=("md", "json"), default="md")
+
+    ask = commands.add_parser("ask", help="stream a reply to stdout")
+    ask.add_argument("--model", help="model name (default: the chat's, or the only enabled one)")
+    ask.add_argument("--chat", help="continue this chat id")
+    ask.add_argument("prompt", nargs="*", help="the prompt (read from stdin when piped)")
+    return parser
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    return build_parser().parse_args(sys.argv[1:] if argv is None else argv)

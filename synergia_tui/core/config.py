@@ -1,0 +1,182 @@
+"""Settings: environment > ``.env`` > user ``config.toml`` > defaults (pydantic-settings)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from pathlib import Path
+from typing import Literal
+
+import pydantic
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from synergia_tui.core import paths
+from synergia_tui.core.errors import ConfigError
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        # No passwd entry (some containers): still give every chat an owner.
+        return "user"
+
+
+class Settings(BaseSettings):
+    """Everything Synergia can be configured with. Field names are the environment variables."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        validate_default=True,
+    )
+
+    synergia_database_url: SecretStr | None = None
+    """A full SQLAlchemy URL; overrides every POSTGRES_* setting."""
+
+    postgres_server: str | None = None
+    """PostgreSQL host; when set (and no SYNERGIA_DATABASE_URL), PostgreSQL is used."""
+
+    postgres_port: int = Field(default=5432, ge=1, le=65535)
+    """PostgreSQL port."""
+
+    postgres_user: str = "postgres"
+    """PostgreSQL role."""
+
+    postgres_password: SecretStr = SecretStr("")
+    """PostgreSQL password; never shown, logged or stored."""
+
+    postgres_db: str = "synergia"
+    """PostgreSQL database name."""
+
+    environment: Literal["local", "staging", "production", "test"] = "local"
+    """Deployment environment, kept from the original backend."""
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    """Level of the log file."""
+
+    synergia_user: str = Field(default_factory=_login_name, min_length=1)
+    """Owner of the chats created and shown; defaults to the OS login name."""
+
+    synergia_sqlite_path: Path | None = None
+    """Where the embedded database lives; defaults to $XDG_DATA_HOME/synergia/synergia.db."""
+
+    @pydantic.field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @pydantic.field_validator("environment", mode="before")
+    @classmethod
+    def _lower_environment(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=paths.config_dir() / "config.toml")
+        return (init_settings, env_settings, dotenv_settings, toml)
+
+    # -- derived values ---------------------------------------------------------------------
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The embedded database file used when no server is configured."""
+        return self.synergia_sqlite_path or paths.data_dir() / "synergia.db"
+
+    @property
+    def database_url(self) -> URL:
+        """The URL to connect to, with the real password (never print it: use ``display_url``)."""
+        if self.synergia_database_url is not None:
+            return parse_database_url(self.synergia_database_url.get_secret_value())
+        if self.postgres_server:
+            return URL.create(
+                "postgresql+psycopg",
+                username=self.postgres_user,
+                password=self.postgres_password.get_secret_value() or None,
+                host=self.postgres_server,
+                port=self.postgres_port,
+                database=self.postgres_db,
+            )
+        return URL.create("sqlite+pysqlite", database=str(self.sqlite_path))
+
+    @property
+    def display_url(self) -> str:
+        """The database URL with its password masked."""
+        return self.database_url.render_as_string(hide_password=True)
+
+    @property
+    def is_default_database(self) -> bool:
+        """True when Synergia owns the database (the embedded SQLite file)."""
+        return self.database_url.get_backend_name() == "sqlite"
+
+    def secrets(self) -> list[str]:
+        """Secret values that must never reach a log line."""
+        values = [self.postgres_password.get_secret_value()]
+        if self.synergia_database_url is not None:
+            url = parse_database_url(self.synergia_database_url.get_secret_value())
+            values.append(url.password or "")
+        return [v for v in values if v]
+
+
+def parse_database_url(raw: str) -> URL:
+    """Parse a database URL, choosing psycopg 3 for plain ``postgresql://`` URLs."""
+    try:
+        url = make_url(raw.strip())
+    except ArgumentError:
+        raise ConfigError(
+            "SYNERGIA_DATABASE_URL: cannot parse the URL "
+            "(expected e.g. postgresql://user@host/db or sqlite:///path)"
+        ) from None
+    backend = url.get_backend_name()
+    if backend in ("postgresql", "postgres"):
+        return url.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        return url.set(drivername="sqlite+pysqlite")
+    raise ConfigError(
+        f"SYNERGIA_DATABASE_URL: unsupported database {backend!r} (use postgresql or sqlite)"
+    )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning any bad value into a one-line ``ConfigError``."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+        settings.database_url  # noqa: B018 - parse the URL now, so errors surface at start-up
+    except pydantic.ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+    except (OSError, ValueError) as exc:  # an unreadable .env or a broken config.toml
+        raise ConfigError(f"configuration: {exc}".splitlines()[0]) from None
+    return settings
+
+
+def _describe(exc: pydantic.ValidationError) -> str:
+    error = exc.errors(include_url=False)[0]
+    name = str(error["loc"][0]).upper() if error["loc"] else "configuration"
+    value = error.get("input")
+    shown = "" if "password" in name.lower() or "url" in name.lower() else f" (got {value!r})"
+    message = error["msg"]
+    if error["type"] == "literal_error":
+        message = message.replace("Input should be", "must be")
+    return f"{name}: {message}{shown}"
+
+
+def environ_flag(name: str) -> bool:
+    """True when an environment variable is set to a truthy value."""
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")

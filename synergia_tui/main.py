@@ -1,0 +1,28 @@
+"""Entry point of the `synergia` command: the TUI without arguments, the CLI with them."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    # Heavy modules are imported only once we know which command runs, so `--version` and
+    # argument errors answer at the speed of a bare interpreter.
+    from synergia_tui.cli.parser import UsageError, parse
+
+    try:
+        args = parse(argv)
+    except UsageError as exc:
+        print(f"synergia: {exc}", file=sys.stderr)
+        return 2
+    if args.command is None:
+        from synergia_tui.ui.launch import run_tui
+
+        return run_tui()
+    from synergia_tui.cli.commands import run
+
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

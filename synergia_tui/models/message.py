@@ -1,0 +1,70 @@
+"""Messages (table ``messages``)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import ConfigDict
+from sqlalchemy import Boolean, CheckConstraint, Column, Index, Text, text
+from sqlmodel import Field, SQLModel
+
+from synergia_tui.core.clock import utcnow
+from synergia_tui.models.base import new_id
+from synergia_tui.models.types import ExactDecimal, UTCDateTime
+
+Role = Literal["system", "user", "assistant"]
+Status = Literal["complete", "streaming", "cancelled", "error"]
+ROLES: tuple[str, ...] = ("system", "user", "assistant")
+STATUSES: tuple[str, ...] = ("complete", "streaming", "cancelled", "error")
+COST_TYPE = ExactDecimal(20, 12)
+
+
+class Message(SQLModel, table=True):
+    """One message of a chat; ``cost`` is fixed when the reply completes."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_chat_created", "chat_id", "created_at", "id"),
+        CheckConstraint("role IN ('system', 'user', 'assistant')", name="known_role"),
+        CheckConstraint(
+            "status IN ('complete', 'streaming', 'cancelled', 'error')", name="known_status"
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    chat_id: uuid.UUID = Field(foreign_key="chats.id")
+    model_id: uuid.UUID | None = Field(default=None, foreign_key="models.id")
+    role: str = Field(max_length=16)
+    content: str = Field(default="", sa_column=Column(Text, nullable=False))
+    status: str = Field(default="complete", max_length=16)
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cost: Decimal | None = Field(default=None, sa_type=COST_TYPE)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    is_deleted: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false"))
+    )
+
+
+class MessageRead(SQLModel):
+    """A message as the UI and CLI see it, with the name of its model (even a deleted one)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: uuid.UUID
+    chat_id: uuid.UUID
+    model_id: uuid.UUID | None
+    model_name: str | None = None
+    role: str
+    content: str
+    status: str
+    error: str | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    cost: Decimal | None
+    created_at: datetime
+    is_deleted: bool

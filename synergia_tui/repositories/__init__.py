@@ -1,0 +1,13 @@
+"""Queries over the tables. Repositories never commit and never decide business rules."""
+
+from synergia_tui.repositories.chats import ChatCursor, ChatRepository
+from synergia_tui.repositories.messages import MessageCursor, MessageRepository
+from synergia_tui.repositories.models import ModelRepository
+
+__all__ = [
+    "ChatCursor",
+    "ChatRepository",
+    "MessageCursor",
+    "MessageRepository",
+    "ModelRepository",
+]

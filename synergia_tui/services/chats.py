@@ -1,0 +1,164 @@
+"""Business rules for chats; every call is scoped to one user."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from synergia_tui.core.clock import utcnow
+from synergia_tui.core.errors import NotFoundError, ValidationError
+from synergia_tui.models import DEFAULT_TITLE, Chat, ChatRead, Message, MessageRead
+from synergia_tui.repositories import ChatCursor
+from synergia_tui.services.reads import ChatExport, ChatPage, ChatUsage
+from synergia_tui.services.unit_of_work import Database, UnitOfWork
+from synergia_tui.services.validation import single_line, storable_text
+
+PAGE_SIZE = 50
+MAX_PAGE = 500
+TITLE_LENGTH = 80
+
+
+def read_chat(row: Chat, model_name: str | None) -> ChatRead:
+    return ChatRead.model_validate({**row.model_dump(), "model_name": model_name})
+
+
+def read_message(row: Message, model_name: str | None) -> MessageRead:
+    return MessageRead.model_validate({**row.model_dump(), "model_name": model_name})
+
+
+def title_from_prompt(prompt: str) -> str:
+    """A chat's title: the first line of its first prompt, shortened, on one line."""
+    first = next((line.strip() for line in prompt.splitlines() if line.strip()), "")
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in first).split())
+    if len(text) > TITLE_LENGTH:
+        text = text[: TITLE_LENGTH - 1].rstrip() + "…"
+    return text or DEFAULT_TITLE
+
+
+def find_chat(uow: UnitOfWork, user_id: str, chat_id: uuid.UUID) -> Chat:
+    """The user's live chat, or NotFoundError (another user's chat is "not found" too)."""
+    chat = uow.chats.get_live(user_id, chat_id)
+    if chat is None:
+        raise NotFoundError(f"Chat {chat_id} not found")
+    return chat
+
+
+class ChatService:
+    """Lists, creates, renames and deletes one user's chats."""
+
+    def __init__(self, db: Database, user_id: str) -> None:
+        self.db = db
+        self.user_id = user_id
+
+    def list_chats(
+        self, *, limit: int = PAGE_SIZE, after: ChatCursor | None = None, query: str | None = None
+    ) -> ChatPage:
+        """A page of chats, most recent activity first; ``query`` filters titles in the database."""
+        limit = max(1, min(limit, MAX_PAGE))
+        query = (query or "").strip() or None
+        with self.db.unit_of_work() as uow:
+            rows = uow.chats.page(self.user_id, limit=limit + 1, after=after, title_contains=query)
+            more = len(rows) > limit
+            rows = rows[:limit]
+            names = uow.models.names_by_id({r.model_id for r in rows if r.model_id})
+            chats = [read_chat(r, names.get(r.model_id) if r.model_id else None) for r in rows]
+        cursor = ChatCursor(rows[-1].updated_at, rows[-1].id) if more and rows else None
+        return ChatPage(chats=chats, next_cursor=cursor)
+
+    def create_chat(
+        self,
+        *,
+        title: str | None = None,
+        model_id: uuid.UUID | None = None,
+        system_prompt: str | None = None,
+    ) -> ChatRead:
+        """A new, empty chat; without a title it takes one from its first prompt."""
+        title = single_line(title, "Title", max_length=500) if title is not None else DEFAULT_TITLE
+        if system_prompt is not None:
+            storable_text(system_prompt, "System prompt")
+        with self.db.unit_of_work(write=True) as uow:
+            model_name = None
+            if model_id is not None:
+                model = uow.models.get(model_id)
+                if model is None or model.is_deleted or not model.is_enabled:
+                    raise ValidationError("Model not available")
+                model_name = model.name
+            now = utcnow()
+            chat = uow.chats.add(
+                Chat(
+                    user_id=self.user_id,
+                    title=title,
+                    model_id=model_id,
+                    system_prompt=system_prompt or None,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            uow.commit()
+            return read_chat(chat, model_name)
+
+    def get_chat(self, chat_id: uuid.UUID) -> ChatRead:
+        with self.db.unit_of_work() as uow:
+            chat = find_chat(uow, self.user_id, chat_id)
+            names = uow.models.names_by_id({chat.model_id} if chat.model_id else set())
+            return read_chat(chat, names.get(chat.model_id) if chat.model_id else None)
+
+    def rename_chat(self, chat_id: uuid.UUID, title: str) -> ChatRead:
+        title = single_line(title, "Title", max_length=500)
+        with self.db.unit_of_work(write=True) as uow:
+            chat = find_chat(uow, self.user_id, chat_id)
+            chat.title = title
+            uow.commit()
+            names = uow.models.names_by_id({chat.model_id} if chat.model_id else set())
+            return read_chat(chat, names.get(chat.model_id) if chat.model_id else None)
+
+    def set_model(self, chat_id: uuid.UUID, model_id: uuid.UUID) -> ChatRead:
+        """Switch the chat's current model; it must be enabled."""
+        with self.db.unit_of_work(write=True) as uow:
+            chat = find_chat(uow, self.user_id, chat_id)
+            model = uow.models.get(model_id)
+            if model is None or model.is_deleted or not model.is_enabled:
+                raise ValidationError("Model not available")
+            chat.model_id = model.id
+            uow.commit()
+            return read_chat(chat, model.name)
+
+    def set_system_prompt(self, chat_id: uuid.UUID, system_prompt: str | None) -> ChatRead:
+        if system_prompt:
+            storable_text(system_prompt, "System prompt")
+        with self.db.unit_of_work(write=True) as uow:
+            chat = find_chat(uow, self.user_id, chat_id)
+            chat.system_prompt = system_prompt or None
+            uow.commit()
+            names = uow.models.names_by_id({chat.model_id} if chat.model_id else set())
+            return read_chat(chat, names.get(chat.model_id) if chat.model_id else None)
+
+    def delete_chat(self, chat_id: uuid.UUID) -> None:
+        """Soft-delete a chat; it disappears from lists, its rows stay."""
+        with self.db.unit_of_work(write=True) as uow:
+            chat = find_chat(uow, self.user_id, chat_id)
+            chat.is_deleted = True
+            uow.commit()
+
+    def usage(self, chat_id: uuid.UUID) -> ChatUsage:
+        """Tokens and cost of the chat so far (exact decimals)."""
+        with self.db.unit_of_work() as uow:
+            find_chat(uow, self.user_id, chat_id)
+            prompt, completion, costs = uow.messages.usage(chat_id)
+        return ChatUsage(prompt, completion, sum(costs, Decimal(0)))
+
+    def export_chat(self, chat_id: uuid.UUID) -> ChatExport:
+        """The chat with every live message, oldest first."""
+        with self.db.unit_of_work() as uow:
+            chat = find_chat(uow, self.user_id, chat_id)
+            rows = uow.messages.all_in_order(chat_id)
+            ids = {r.model_id for r in rows if r.model_id} | (
+                {chat.model_id} if chat.model_id else set()
+            )
+            names = uow.models.names_by_id(ids)
+            return ChatExport(
+                chat=read_chat(chat, names.get(chat.model_id) if chat.model_id else None),
+                messages=[
+                    read_message(r, names.get(r.model_id) if r.model_id else None) for r in rows
+                ],
+            )

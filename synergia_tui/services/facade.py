@@ -1,0 +1,65 @@
+"""The async facade: every service call awaitable, its database work on a worker thread."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Generic, TypeVar
+
+from synergia_tui.services.chats import ChatService
+from synergia_tui.services.health import HealthService
+from synergia_tui.services.messages import MessageService
+from synergia_tui.services.models import ModelService
+
+S = TypeVar("S")
+
+
+class AsyncService(Generic[S]):
+    """Wraps a service so that ``await proxy.method(...)`` runs ``service.method`` off the loop.
+
+    Each call is one unit of work on one pooled thread; the session never leaves that thread.
+    """
+
+    def __init__(self, service: S, executor: ThreadPoolExecutor) -> None:
+        self.sync = service
+        self._executor = executor
+
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
+        method = getattr(self.sync, name)
+        if not callable(method):
+            raise AttributeError(name)
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(
+                self._executor, functools.partial(method, *args, **kwargs)
+            )
+
+        call.__name__ = name
+        return call
+
+
+class AsyncServices:
+    """The services the UI uses, all awaitable."""
+
+    def __init__(
+        self,
+        *,
+        models: ModelService,
+        chats: ChatService,
+        messages: MessageService,
+        health: HealthService,
+        max_workers: int = 4,
+    ) -> None:
+        self._executor = ThreadPoolExecutor(
+            max_workers=max_workers, thread_name_prefix="synergia-db"
+        )
+        self.models: Any = AsyncService(models, self._executor)
+        self.chats: Any = AsyncService(chats, self._executor)
+        self.messages: Any = AsyncService(messages, self._executor)
+        self.health: Any = AsyncService(health, self._executor)
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

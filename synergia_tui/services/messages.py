@@ -1,0 +1,163 @@
+"""Business rules for messages: prompts, replies and what they cost."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from synergia_tui.core.clock import utcnow
+from synergia_tui.core.errors import NotFoundError, ValidationError
+from synergia_tui.models import DEFAULT_TITLE, STATUSES, AIModel, Message, MessageRead
+from synergia_tui.repositories import MessageCursor
+from synergia_tui.services.chats import find_chat, read_message, title_from_prompt
+from synergia_tui.services.reads import MessagePage
+from synergia_tui.services.unit_of_work import Database, UnitOfWork
+from synergia_tui.services.validation import scrub_reply, storable_text
+
+PAGE_SIZE = 30
+MAX_PAGE = 500
+MAX_PROMPT_CHARS = 2_000_000
+COST_PLACES = Decimal("1e-12")
+ONE_MILLION = Decimal(1_000_000)
+
+
+def compute_cost(
+    prompt_tokens: int | None,
+    completion_tokens: int | None,
+    input_price: Decimal,
+    output_price: Decimal | None,
+) -> Decimal:
+    """tokens × price / 1,000,000, input and output priced separately, exactly."""
+    output_price = input_price if output_price is None else output_price
+    total = (
+        Decimal(prompt_tokens or 0) * input_price + Decimal(completion_tokens or 0) * output_price
+    )
+    return (total / ONE_MILLION).quantize(COST_PLACES)
+
+
+def _usable_model(uow: UnitOfWork, model_id: uuid.UUID | None) -> AIModel:
+    model = uow.models.get(model_id) if model_id is not None else None
+    if model is None or model.is_deleted or not model.is_enabled:
+        raise ValidationError("Model not available")
+    return model
+
+
+class MessageService:
+    """Stores prompts and replies of one user's chats."""
+
+    def __init__(self, db: Database, user_id: str) -> None:
+        self.db = db
+        self.user_id = user_id
+
+    def list_messages(
+        self, chat_id: uuid.UUID, *, limit: int = PAGE_SIZE, before: MessageCursor | None = None
+    ) -> MessagePage:
+        """The newest ``limit`` messages older than ``before``, returned oldest first."""
+        limit = max(1, min(limit, MAX_PAGE))
+        with self.db.unit_of_work() as uow:
+            find_chat(uow, self.user_id, chat_id)
+            rows = uow.messages.newest_first(chat_id, limit=limit + 1, before=before)
+            more = len(rows) > limit
+            rows = rows[:limit]
+            names = uow.models.names_by_id({r.model_id for r in rows if r.model_id})
+        oldest = rows[-1] if rows else None
+        cursor = MessageCursor(oldest.created_at, oldest.id) if more and oldest else None
+        messages = [
+            read_message(r, names.get(r.model_id) if r.model_id else None) for r in reversed(rows)
+        ]
+        return MessagePage(messages=messages, older_cursor=cursor)
+
+    def add_user_message(
+        self, chat_id: uuid.UUID, content: str, *, model_id: uuid.UUID | None = None
+    ) -> MessageRead:
+        """Store a prompt to the chat's model (or ``model_id``); the first one titles the chat."""
+        if not content.strip():
+            raise ValidationError("Empty prompt: type something to send")
+        if len(content) > MAX_PROMPT_CHARS:
+            raise ValidationError(f"Prompt is longer than {MAX_PROMPT_CHARS:,} characters")
+        storable_text(content, "Prompt")
+        with self.db.unit_of_work(write=True) as uow:
+            chat = find_chat(uow, self.user_id, chat_id)
+            model = _usable_model(uow, model_id or chat.model_id)
+            now = utcnow()
+            message = uow.messages.add(
+                Message(
+                    chat_id=chat.id,
+                    model_id=model.id,
+                    role="user",
+                    content=content,
+                    status="complete",
+                    created_at=now,
+                )
+            )
+            if chat.title == DEFAULT_TITLE and uow.chats.count_messages(chat.id) == 1:
+                chat.title = title_from_prompt(content)
+            chat.model_id = model.id
+            chat.updated_at = now
+            uow.commit()
+            return read_message(message, model.name)
+
+    def start_reply(self, chat_id: uuid.UUID, model_id: uuid.UUID) -> MessageRead:
+        """An empty assistant message in the ``streaming`` state, stored before the first token."""
+        with self.db.unit_of_work(write=True) as uow:
+            chat = find_chat(uow, self.user_id, chat_id)
+            model = _usable_model(uow, model_id)
+            now = utcnow()
+            message = uow.messages.add(
+                Message(
+                    chat_id=chat.id,
+                    model_id=model.id,
+                    role="assistant",
+                    content="",
+                    status="streaming",
+                    created_at=now,
+                )
+            )
+            chat.updated_at = now
+            uow.commit()
+            return read_message(message, model.name)
+
+    def save_partial(self, message_id: uuid.UUID, content: str) -> None:
+        """Keep what has arrived of a streaming reply so far."""
+        with self.db.unit_of_work(write=True) as uow:
+            message = self._own_message(uow, message_id)
+            message.content = scrub_reply(content)
+            uow.commit()
+
+    def finish_reply(
+        self,
+        message_id: uuid.UUID,
+        *,
+        content: str,
+        status: str = "complete",
+        error: str | None = None,
+        prompt_tokens: int | None = None,
+        completion_tokens: int | None = None,
+    ) -> MessageRead:
+        """Close a reply with its final text, status, tokens and cost (at today's prices)."""
+        if status not in STATUSES or status == "streaming":
+            raise ValidationError(f"Cannot finish a reply as {status!r}")
+        with self.db.unit_of_work(write=True) as uow:
+            message = self._own_message(uow, message_id)
+            model = uow.models.get(message.model_id) if message.model_id else None
+            message.content = scrub_reply(content)
+            message.status = status
+            message.error = scrub_reply(error) if error else None
+            message.prompt_tokens = prompt_tokens
+            message.completion_tokens = completion_tokens
+            if model is not None and (prompt_tokens or completion_tokens):
+                message.cost = compute_cost(
+                    prompt_tokens,
+                    completion_tokens,
+                    model.price_per_million_tokens,
+                    model.output_price_per_million_tokens,
+                )
+            uow.commit()
+            return read_message(message, model.name if model else None)
+
+    def _own_message(self, uow: UnitOfWork, message_id: uuid.UUID) -> Message:
+        message = uow.messages.get(message_id)
+        if message is None or message.is_deleted:
+            raise NotFoundError(f"Message {message_id} not found")
+        find_chat(uow, self.user_id, message.chat_id)
+        return message

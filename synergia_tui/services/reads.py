@@ -1,0 +1,72 @@
+"""Plain read objects that services return besides the models' own read schemas."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from synergia_tui.models import ChatRead, MessageRead
+from synergia_tui.repositories import ChatCursor, MessageCursor
+
+
+@dataclass(frozen=True, slots=True)
+class ChatPage:
+    """One page of the sidebar and where the next one starts (None when this is the last)."""
+
+    chats: list[ChatRead]
+    next_cursor: ChatCursor | None
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePage:
+    """Messages in reading order (oldest first) and where the older ones start (None: no more)."""
+
+    messages: list[MessageRead]
+    older_cursor: MessageCursor | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatUsage:
+    """Tokens and cost of a chat so far."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatExport:
+    """A chat and all its messages, for export."""
+
+    chat: ChatRead
+    messages: list[MessageRead]
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseHealth:
+    """How the database answered the last health check."""
+
+    backend: str
+    url: str
+    reachable: bool
+    latency_ms: float | None
+    revision: str | None
+    head: str | None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HealthReport:
+    """The app's health, as ``synergia health`` and the status bar show it."""
+
+    status: str  # healthy | degraded | unhealthy
+    timestamp: datetime
+    version: str
+    uptime_s: float
+    database: DatabaseHealth
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        return self.status == "healthy"
