@@ -1,0 +1,206 @@
+"""Anthropic's Messages API, through the official ``anthropic`` SDK."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import anthropic
+import httpx2  # the SDK's own HTTP library: its errors escape a stream unwrapped
+
+from synergia_tui.core.errors import (
+    ProviderAuthError,
+    ProviderBadResponseError,
+    ProviderError,
+    ProviderRateLimitedError,
+    ProviderUnavailableError,
+)
+from synergia_tui.providers.base import (
+    DEFAULT_MAX_TOKENS,
+    ChatTurn,
+    DiscoveredModel,
+    ProviderTarget,
+    StreamEvent,
+    TextDelta,
+    Usage,
+    clean_detail,
+    parse_retry_after,
+)
+
+log = logging.getLogger(__name__)
+
+_FAILURES = (anthropic.AnthropicError, httpx2.HTTPError, json.JSONDecodeError)
+
+
+class AnthropicProvider:
+    """Messages streaming and model listing for one target."""
+
+    name = "anthropic"
+
+    def __init__(self, target: ProviderTarget, *, api_key: str, timeout: float = 60.0) -> None:
+        self.target = target
+        self.base_url = target.effective_base_url
+        self.timeout = timeout
+        self._api_key = api_key
+        self._client = anthropic.AsyncAnthropic(
+            api_key=api_key,
+            base_url=self.base_url,
+            timeout=timeout,
+            max_retries=0,
+        )
+
+    async def stream_chat(
+        self,
+        turns: Sequence[ChatTurn],
+        *,
+        system: str | None = None,
+        max_tokens: int | None = None,
+    ) -> AsyncIterator[StreamEvent]:
+        """Stream the answer: ``TextDelta``s, then one ``Usage``; see ``Provider.stream_chat``."""
+        extra: dict[str, Any] = {}
+        if system:
+            extra["system"] = system
+        started = False
+        stopped = False
+        prompt_tokens: int | None = None
+        completion_tokens: int | None = None
+        try:
+            stream = await self._client.messages.create(
+                model=self.target.api_model,
+                max_tokens=max_tokens if max_tokens is not None else DEFAULT_MAX_TOKENS,
+                messages=[{"role": turn.role, "content": turn.content} for turn in turns],
+                stream=True,
+                **extra,
+            )
+            started = True
+            async with stream:
+                async for event in stream:
+                    if event.type == "message_start":
+                        prompt_tokens = event.message.usage.input_tokens
+                        completion_tokens = event.message.usage.output_tokens
+                    elif event.type == "content_block_delta":
+                        if event.delta.type == "text_delta" and event.delta.text:
+                            yield TextDelta(event.delta.text)
+                    elif event.type == "message_delta":
+                        if event.usage.output_tokens is not None:
+                            completion_tokens = event.usage.output_tokens
+                        if getattr(event.usage, "input_tokens", None) is not None:
+                            prompt_tokens = event.usage.input_tokens
+                    elif event.type == "message_stop":
+                        stopped = True
+        except _FAILURES as err:
+            raise self._error(err, started=started) from err
+        if not stopped:
+            raise ProviderUnavailableError(f"{self.name}: the stream ended early")
+        yield Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
+
+    async def list_models(self) -> list[DiscoveredModel]:
+        """The model ids the Models API reports, every page of them."""
+        try:
+            ids = [model.id async for model in self._client.models.list(limit=100)]
+        except _FAILURES as err:
+            raise self._error(err, started=False, listing=True) from err
+        return [
+            DiscoveredModel(api_model=model_id, provider=self.name, base_url=self.target.base_url)
+            for model_id in ids
+        ]
+
+    async def aclose(self) -> None:
+        """Close the SDK's connection pool."""
+        await self._client.close()
+
+    def _error(self, err: BaseException, *, started: bool, listing: bool = False) -> ProviderError:
+        """Translate an SDK or transport failure into the typed error a user sees."""
+        mapped = self._map(err, started=started, listing=listing)
+        log.warning("%s", mapped)
+        return mapped
+
+    def _map(self, err: BaseException, *, started: bool, listing: bool) -> ProviderError:
+        name = self.name
+        if isinstance(err, anthropic.APITimeoutError | httpx2.TimeoutException):
+            return ProviderUnavailableError(
+                f"{name}: no answer from {self.base_url} within {self.timeout:g} s (timed out)"
+            )
+        if isinstance(err, anthropic.APIConnectionError | httpx2.TransportError):
+            if started:
+                return ProviderUnavailableError(
+                    f"{name}: the connection was lost in the middle of the answer"
+                )
+            return ProviderUnavailableError(f"{name}: cannot connect to {self.base_url}")
+        if isinstance(err, json.JSONDecodeError):
+            return ProviderBadResponseError(
+                f"{name}: the answer was not valid JSON (malformed data)"
+            )
+        if isinstance(err, anthropic.APIStatusError):
+            if err.status_code < 400:
+                # The SDK turns an ``error`` event inside a 200 stream into a status error.
+                return self._map_stream_error(err)
+            return self._map_status(err, listing=listing)
+        if isinstance(err, anthropic.APIResponseValidationError):
+            return ProviderBadResponseError(f"{name}: the answer did not have the expected shape")
+        if isinstance(err, anthropic.APIError):
+            detail = clean_detail(err.message, self._api_key)
+            return ProviderBadResponseError(f"{name}: the provider reported an error: {detail}")
+        if isinstance(err, httpx2.HTTPError):
+            return ProviderUnavailableError(f"{name}: the connection failed ({type(err).__name__})")
+        return ProviderError(f"{name}: {clean_detail(err, self._api_key)}")
+
+    def _map_stream_error(self, err: anthropic.APIStatusError) -> ProviderError:
+        error_type, message = _error_fields(err.body)
+        detail = clean_detail(message or error_type or "unknown error", self._api_key)
+        if error_type == "overloaded_error":
+            return ProviderUnavailableError(f"{self.name}: the service is overloaded: {detail}")
+        if error_type == "rate_limit_error":
+            return ProviderRateLimitedError(f"{self.name}: rate limited: {detail}")
+        return ProviderBadResponseError(f"{self.name}: the provider reported an error: {detail}")
+
+    def _map_status(self, err: anthropic.APIStatusError, *, listing: bool) -> ProviderError:
+        name = self.name
+        code = err.status_code
+        _, message = _error_fields(err.body)
+        detail = clean_detail(message or "", self._api_key)
+        suffix = f": {detail}" if detail else ""
+        if code == 401:
+            return ProviderAuthError(f"{name}: the API key was refused (HTTP 401)")
+        if code == 403:
+            return ProviderAuthError(f"{name}: access denied (HTTP 403){suffix}")
+        if code == 404:
+            if listing:
+                return ProviderBadResponseError(
+                    f"{name}: {self.base_url}/v1/models not found (HTTP 404)"
+                )
+            return ProviderBadResponseError(
+                f"{name}: model '{self.target.api_model}' not found (HTTP 404)"
+            )
+        if code == 429:
+            retry_after = parse_retry_after(err.response.headers)
+            wait = f"; retry after {retry_after:g} s" if retry_after is not None else ""
+            return ProviderRateLimitedError(
+                f"{name}: rate limited (HTTP 429){wait}{suffix}", retry_after=retry_after
+            )
+        if code == 529:
+            return ProviderUnavailableError(f"{name}: the service is overloaded (HTTP 529){suffix}")
+        if code == 503:
+            return ProviderUnavailableError(
+                f"{name}: the service is unavailable (HTTP 503){suffix}"
+            )
+        if code >= 500:
+            return ProviderUnavailableError(f"{name}: the service failed (HTTP {code}){suffix}")
+        return ProviderBadResponseError(f"{name}: the request was refused (HTTP {code}){suffix}")
+
+
+def _error_fields(body: object) -> tuple[str | None, str | None]:
+    """``(error.type, error.message)`` of an Anthropic error body, where present."""
+    if not isinstance(body, dict):
+        return None, body if isinstance(body, str) and body else None
+    inner = body.get("error")
+    if not isinstance(inner, dict):
+        return None, None
+    error_type = inner.get("type")
+    message = inner.get("message")
+    return (
+        error_type if isinstance(error_type, str) else None,
+        message if isinstance(message, str) and message else None,
+    )

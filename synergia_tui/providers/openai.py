@@ -1,0 +1,196 @@
+"""OpenAI and every OpenAI-compatible server, through the official ``openai`` SDK."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import httpx2  # the SDK's own HTTP library: what it lets escape mid-stream
+import openai
+
+from synergia_tui.core.errors import (
+    ProviderAuthError,
+    ProviderBadResponseError,
+    ProviderError,
+    ProviderRateLimitedError,
+    ProviderUnavailableError,
+)
+from synergia_tui.providers.base import (
+    ChatTurn,
+    DiscoveredModel,
+    ProviderTarget,
+    StreamEvent,
+    TextDelta,
+    Usage,
+    clean_detail,
+    parse_retry_after,
+)
+
+log = logging.getLogger(__name__)
+
+
+class OpenAIProvider:
+    """Chat Completions streaming and ``/models`` listing for one target."""
+
+    name = "openai"
+    # OpenAI's current name for the cap; older compatible servers only know ``max_tokens``.
+    max_tokens_param = "max_completion_tokens"
+
+    def __init__(self, target: ProviderTarget, *, api_key: str, timeout: float = 60.0) -> None:
+        self.target = target
+        self.base_url = target.effective_base_url
+        self.timeout = timeout
+        self._api_key = api_key
+        self._client = openai.AsyncOpenAI(
+            api_key=api_key,
+            base_url=self.base_url,
+            timeout=timeout,
+            max_retries=0,
+        )
+
+    async def stream_chat(
+        self,
+        turns: Sequence[ChatTurn],
+        *,
+        system: str | None = None,
+        max_tokens: int | None = None,
+    ) -> AsyncIterator[StreamEvent]:
+        """Stream the answer: ``TextDelta``s, then one ``Usage``; see ``Provider.stream_chat``."""
+        messages: list[dict[str, str]] = []
+        if system:
+            messages.append({"role": "system", "content": system})
+        messages.extend({"role": turn.role, "content": turn.content} for turn in turns)
+        extra: dict[str, Any] = {}
+        if max_tokens is not None:
+            extra[self.max_tokens_param] = max_tokens
+
+        started = False
+        finished = False
+        usage = Usage(prompt_tokens=None, completion_tokens=None)
+        try:
+            stream = await self._client.chat.completions.create(
+                model=self.target.api_model,
+                messages=messages,  # type: ignore[arg-type]
+                stream=True,
+                stream_options={"include_usage": True},
+                **extra,
+            )
+            started = True
+            async with stream:
+                async for chunk in stream:
+                    if chunk.usage is not None:
+                        usage = Usage(
+                            prompt_tokens=chunk.usage.prompt_tokens,
+                            completion_tokens=chunk.usage.completion_tokens,
+                        )
+                    for choice in chunk.choices or ():
+                        if choice.finish_reason:
+                            finished = True
+                        text = choice.delta.content if choice.delta is not None else None
+                        if text:
+                            yield TextDelta(text)
+        except (openai.OpenAIError, httpx2.HTTPError, json.JSONDecodeError) as err:
+            raise self._error(err, started=started) from err
+        if not finished:
+            raise ProviderUnavailableError(f"{self.name}: the stream ended early")
+        yield usage
+
+    async def list_models(self) -> list[DiscoveredModel]:
+        """The model ids ``GET {base_url}/models`` reports."""
+        try:
+            page = await self._client.models.list()
+            ids = [model.id async for model in page]
+        except (openai.OpenAIError, httpx2.HTTPError, json.JSONDecodeError) as err:
+            raise self._error(err, started=False, listing=True) from err
+        return [
+            DiscoveredModel(api_model=model_id, provider=self.name, base_url=self.target.base_url)
+            for model_id in ids
+        ]
+
+    async def aclose(self) -> None:
+        """Close the SDK's connection pool."""
+        await self._client.close()
+
+    def _not_found_message(self) -> str:
+        return f"{self.name}: model '{self.target.api_model}' not found (HTTP 404)"
+
+    def _error(self, err: BaseException, *, started: bool, listing: bool = False) -> ProviderError:
+        """Translate an SDK or transport failure into the typed error a user sees."""
+        mapped = self._map(err, started=started, listing=listing)
+        log.warning("%s", mapped)
+        return mapped
+
+    def _map(self, err: BaseException, *, started: bool, listing: bool) -> ProviderError:
+        name = self.name
+        if isinstance(err, openai.APITimeoutError | httpx2.TimeoutException):
+            return ProviderUnavailableError(
+                f"{name}: no answer from {self.base_url} within {self.timeout:g} s (timed out)"
+            )
+        if isinstance(err, openai.APIConnectionError | httpx2.TransportError):
+            if started:
+                return ProviderUnavailableError(
+                    f"{name}: the connection was lost in the middle of the answer"
+                )
+            return ProviderUnavailableError(f"{name}: cannot connect to {self.base_url}")
+        if isinstance(err, json.JSONDecodeError):
+            return ProviderBadResponseError(
+                f"{name}: the answer was not valid JSON (malformed data)"
+            )
+        if isinstance(err, openai.APIStatusError):
+            return self._map_status(err, listing=listing)
+        if isinstance(err, openai.APIResponseValidationError):
+            return ProviderBadResponseError(f"{name}: the answer did not have the expected shape")
+        if isinstance(err, openai.APIError):
+            # The SDK raises a bare APIError for an ``error`` object inside the stream.
+            detail = clean_detail(_body_message(err.body) or err.message, self._api_key)
+            return ProviderBadResponseError(f"{name}: the provider reported an error: {detail}")
+        if isinstance(err, httpx2.HTTPError):
+            return ProviderUnavailableError(f"{name}: the connection failed ({type(err).__name__})")
+        return ProviderError(f"{name}: {clean_detail(err, self._api_key)}")
+
+    def _map_status(self, err: openai.APIStatusError, *, listing: bool) -> ProviderError:
+        name = self.name
+        code = err.status_code
+        detail = clean_detail(_body_message(err.body) or "", self._api_key)
+        suffix = f": {detail}" if detail else ""
+        if code == 401:
+            # The body often echoes a masked key; we say nothing of it.
+            return ProviderAuthError(f"{name}: the API key was refused (HTTP 401)")
+        if code == 403:
+            return ProviderAuthError(f"{name}: access denied (HTTP 403){suffix}")
+        if code == 404:
+            if listing:
+                return ProviderBadResponseError(
+                    f"{name}: {self.base_url}/models not found (HTTP 404)"
+                )
+            return ProviderBadResponseError(self._not_found_message())
+        if code == 429:
+            retry_after = parse_retry_after(err.response.headers)
+            wait = f"; retry after {retry_after:g} s" if retry_after is not None else ""
+            return ProviderRateLimitedError(
+                f"{name}: rate limited (HTTP 429){wait}{suffix}", retry_after=retry_after
+            )
+        if code == 503:
+            return ProviderUnavailableError(
+                f"{name}: the service is unavailable (HTTP 503){suffix}"
+            )
+        if code >= 500:
+            return ProviderUnavailableError(f"{name}: the service failed (HTTP {code}){suffix}")
+        return ProviderBadResponseError(f"{name}: the request was refused (HTTP {code}){suffix}")
+
+
+def _body_message(body: object) -> str | None:
+    """The ``message`` of an OpenAI error body (the SDK hands over the inner ``error`` object)."""
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict):
+            message = inner.get("message")
+            if isinstance(message, str) and message:
+                return message
+        elif isinstance(inner, str) and inner:
+            return inner
+    elif isinstance(body, str) and body:
+        return body
+    return None
