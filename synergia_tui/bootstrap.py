@@ -16,6 +16,7 @@ from synergia_tui.services import (
     MessageService,
     ModelService,
 )
+from synergia_tui.services.replies import ReplyService
 
 
 @dataclass
@@ -28,10 +29,15 @@ class Container:
     chats: ChatService
     messages: MessageService
     health: HealthService
+    replies: ReplyService
 
     def async_services(self) -> AsyncServices:
         return AsyncServices(
-            models=self.models, chats=self.chats, messages=self.messages, health=self.health
+            models=self.models,
+            chats=self.chats,
+            messages=self.messages,
+            health=self.health,
+            replies=self.replies,
         )
 
     def ensure_schema(self) -> None:
@@ -53,4 +59,5 @@ def build(settings: Settings) -> Container:
         chats=ChatService(db, user),
         messages=MessageService(db, user),
         health=HealthService(db, version=__version__, display_url=settings.display_url),
+        replies=ReplyService(db, user),
     )

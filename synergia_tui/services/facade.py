@@ -12,6 +12,7 @@ from synergia_tui.services.chats import ChatService
 from synergia_tui.services.health import HealthService
 from synergia_tui.services.messages import MessageService
 from synergia_tui.services.models import ModelService
+from synergia_tui.services.replies import ReplyService
 
 S = TypeVar("S")
 
@@ -51,6 +52,7 @@ class AsyncServices:
         chats: ChatService,
         messages: MessageService,
         health: HealthService,
+        replies: ReplyService | None = None,
         max_workers: int = 4,
     ) -> None:
         self._executor = ThreadPoolExecutor(
@@ -60,6 +62,7 @@ class AsyncServices:
         self.chats: Any = AsyncService(chats, self._executor)
         self.messages: Any = AsyncService(messages, self._executor)
         self.health: Any = AsyncService(health, self._executor)
+        self.replies: Any = AsyncService(replies, self._executor) if replies else None
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
