@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import getpass
 import os
+import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pydantic
 from pydantic import Field, SecretStr
@@ -15,11 +16,12 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
 
 from synergia_tui.core import paths
 from synergia_tui.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 
 def _login_name() -> str:
@@ -103,6 +105,8 @@ class Settings(BaseSettings):
     @property
     def database_url(self) -> URL:
         """The URL to connect to, with the real password (never print it: use ``display_url``)."""
+        from sqlalchemy.engine import URL  # deferred: SQLAlchemy is slow to import (start-up time)
+
         if self.synergia_database_url is not None:
             return parse_database_url(self.synergia_database_url.get_secret_value())
         if self.postgres_server:
@@ -137,6 +141,9 @@ class Settings(BaseSettings):
 
 def parse_database_url(raw: str) -> URL:
     """Parse a database URL, choosing psycopg 3 for plain ``postgresql://`` URLs."""
+    from sqlalchemy.engine import make_url  # deferred: SQLAlchemy is slow to import
+    from sqlalchemy.exc import ArgumentError
+
     try:
         url = make_url(raw.strip())
     except ArgumentError:
@@ -161,7 +168,10 @@ def load_settings(**overrides: object) -> Settings:
         settings.database_url  # noqa: B018 - parse the URL now, so errors surface at start-up
     except pydantic.ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
-    except (OSError, ValueError) as exc:  # an unreadable .env or a broken config.toml
+    except tomllib.TOMLDecodeError as exc:
+        where = paths.config_dir() / "config.toml"
+        raise ConfigError(f"{where}: not valid TOML: {exc}".splitlines()[0]) from None
+    except (OSError, ValueError) as exc:  # an unreadable .env or config.toml
         raise ConfigError(f"configuration: {exc}".splitlines()[0]) from None
     return settings
 
