@@ -1,0 +1,214 @@
+"""The Textual application: paints first, then opens the database in the background."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.notifications import SeverityLevel
+from textual.screen import Screen
+
+from synergia_tui import __version__
+from synergia_tui.core import paths
+from synergia_tui.core.errors import SchemaError, StorageError, SynergiaError
+from synergia_tui.core.safe_text import neutralize, one_line
+from synergia_tui.ui.screens.main import COMMANDS, NO_CHAT, MainScreen
+
+if TYPE_CHECKING:
+    from synergia_tui.bootstrap import Container
+    from synergia_tui.core.config import Settings
+    from synergia_tui.services.facade import AsyncServices
+
+log = logging.getLogger(__name__)
+
+HANGUP_EXIT_CODE = 129  # 128 + SIGHUP, what a shell reports for a hung-up child
+STARTUP_RETRY_S = 5.0
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def open_database(settings: Settings) -> Container:
+    """Build the services and make sure the schema is usable. Runs on a worker thread.
+
+    SQLAlchemy, SQLModel and Alembic are imported here, not at the top of the module, so the
+    first frame is painted before they load.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from synergia_tui.bootstrap import build
+    from synergia_tui.services.unit_of_work import describe_database_error
+
+    container = build(settings)
+    try:
+        container.ensure_schema()
+    except SQLAlchemyError as exc:
+        container.close()
+        raise StorageError(f"Database unavailable: {describe_database_error(exc)}") from exc
+    except SynergiaError:
+        container.close()
+        raise
+    return container
+
+
+class SynergiaApp(App[int]):
+    """Synergia's terminal UI.
+
+    Give it ``settings`` and it opens the database itself after the first paint; tests give it
+    ready ``services`` instead. ``clock`` and ``version`` are injectable so snapshots are stable;
+    ``health_interval`` (seconds, None for never) sets how often the status bar is refreshed.
+    """
+
+    TITLE = "Synergia"
+    CSS_PATH = str(paths.resource("styles.tcss"))
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+        Binding("ctrl+p", "command_palette", "Commands", priority=True, id="app.command_palette"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        services: AsyncServices | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+        version: str = __version__,
+        health_interval: float | None = 5.0,
+        chat_page: int | None = None,
+    ) -> None:
+        super().__init__()
+        if settings is None and services is None:
+            raise ValueError("SynergiaApp needs settings or services")
+        self.settings = settings
+        self.services = services
+        self.clock = clock
+        self.version = version
+        self.health_interval = health_interval
+        self.chat_page = chat_page
+        self.container: Container | None = None
+        self.hung_up = False
+
+    def get_default_screen(self) -> Screen:
+        kwargs: dict[str, Any] = {}
+        if self.chat_page:
+            kwargs["chat_page"] = self.chat_page
+        return MainScreen(version=self.version, health_interval=self.health_interval, **kwargs)
+
+    @property
+    def main_screen(self) -> MainScreen:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        raise LookupError("the main screen is not on the stack")
+
+    def on_mount(self) -> None:
+        self._install_hangup_handler()
+        if self.services is None:
+            # After the first refresh, so the screen is painted before the database loads.
+            self.call_after_refresh(self.start_database)
+
+    def start_database(self) -> None:
+        self.run_worker(self._open_database(), group="startup", exclusive=True)
+
+    async def _open_database(self) -> None:
+        """Open the database off the event loop; retry while it is unreachable."""
+        assert self.settings is not None
+        while True:
+            try:
+                container = await asyncio.to_thread(open_database, self.settings)
+            except SchemaError as err:
+                log.error("schema not usable: %s", err)
+                await self.main_screen.show_startup_error(str(err))
+                return
+            except SynergiaError as err:
+                log.warning("cannot open the database: %s", err)
+                await self.main_screen.show_startup_error(
+                    f"{err}\n\nRetrying every {STARTUP_RETRY_S:.0f} seconds…"
+                )
+                await asyncio.sleep(STARTUP_RETRY_S)
+                continue
+            break
+        self.container = container
+        self.services = container.async_services()
+        screen = self.main_screen
+        if screen.current_chat is None:
+            await screen.pane.show_placeholder(NO_CHAT)
+        screen.services_ready(self.services)
+
+    # -- hang-up -------------------------------------------------------------------------------
+
+    def _install_hangup_handler(self) -> None:
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.hang_up)
+        except (NotImplementedError, RuntimeError, ValueError):
+            log.info("no SIGHUP handler on this platform")  # e.g. Windows, or not main thread
+
+    def hang_up(self) -> None:
+        """The terminal went away: stop now; there is nobody left to ask or show anything to."""
+        log.info("terminal hung up; exiting")
+        self.hung_up = True
+        self.workers.cancel_all()
+        self.exit(HANGUP_EXIT_CODE, return_code=HANGUP_EXIT_CODE)
+
+    # -- safety --------------------------------------------------------------------------------
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification is plain text with control characters made visible.
+
+        Messages quote titles, model names and database errors; ``markup`` is ignored so none of
+        them can ever be read as Textual markup.
+        """
+        super().notify(
+            neutralize(message),
+            title=one_line(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
+
+    # -- command palette -----------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for command in super().get_system_commands(screen):
+            if command.title != "Quit":
+                yield command
+        yield SystemCommand("Quit", self._with_key("Quit Synergia", "quit", self), self.action_quit)
+        if isinstance(screen, MainScreen):
+            for title, action, help_text in COMMANDS:
+                yield SystemCommand(
+                    title,
+                    self._with_key(help_text, action, screen),
+                    getattr(screen, f"action_{action}"),
+                )
+
+    def _with_key(self, help_text: str, action: str, node: Any) -> str:
+        for bindings in node._bindings.key_to_bindings.values():
+            for binding in bindings:
+                if binding.action == action:
+                    return f"{self.get_key_display(binding)} · {help_text}"
+        return help_text
+
+    # -- shutdown ------------------------------------------------------------------------------
+
+    def close_database(self) -> None:
+        """Release what the app opened itself (services handed in belong to the caller)."""
+        if self.container is not None:
+            if self.services is not None:
+                self.services.shutdown()
+            self.container.close()
+            self.container = None

@@ -1,0 +1,102 @@
+"""The status bar: database health, app version, current model, and this chat's usage."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.css.query import NoMatches
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from synergia_tui.core.safe_text import one_line
+from synergia_tui.ui.format import format_cost, format_latency, format_tokens
+
+if TYPE_CHECKING:
+    from synergia_tui.services.reads import ChatUsage, HealthReport
+
+
+class StatusBar(Horizontal):
+    """Always visible along the bottom. Its parent sets the attributes; it only shows them.
+
+    ``health`` is None until the first check; ``starting`` is the text shown meanwhile.
+    """
+
+    health: reactive[HealthReport | None] = reactive(None, always_update=True)
+    starting: reactive[str] = reactive("opening database…")
+    model_name: reactive[str | None] = reactive(None)
+    usage: reactive[ChatUsage | None] = reactive(None)
+
+    def __init__(self, version: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.version = version
+
+    def compose(self) -> ComposeResult:
+        # markup=False everywhere: model names and database errors are untrusted text.
+        yield Static("", id="status-db", markup=False)
+        yield Static("", id="status-model", markup=False)
+        yield Static("", id="status-usage", markup=False)
+        yield Static(f"v{self.version}", id="status-version", markup=False)
+
+    def on_mount(self) -> None:
+        self._show_db()
+        self._show_model()
+        self._show_usage()
+
+    def watch_health(self) -> None:
+        self._show_db()
+
+    def watch_starting(self) -> None:
+        self._show_db()
+
+    def watch_model_name(self) -> None:
+        self._show_model()
+
+    def watch_usage(self) -> None:
+        self._show_usage()
+
+    @property
+    def database_down(self) -> bool:
+        return self.health is not None and not self.health.database.reachable
+
+    def _part(self, selector: str) -> Static | None:
+        # Watchers can run before compose has mounted the parts.
+        try:
+            return self.query_one(selector, Static)
+        except NoMatches:
+            return None
+
+    def _show_db(self) -> None:
+        widget = self._part("#status-db")
+        if widget is None:
+            return
+        report = self.health
+        if report is None:
+            text = f"db {self.starting}"
+        else:
+            db = report.database
+            if db.reachable:
+                text = f"{db.backend} ● {format_latency(db.latency_ms)}"
+                if report.problems:
+                    text += f" · {report.problems[0]}"
+            else:
+                text = f"{db.backend} ✖ unreachable"
+        widget.update(one_line(text))
+        self.set_class(report is not None and not report.database.reachable, "-db-down")
+        self.set_class(report is not None and report.status == "degraded", "-db-degraded")
+
+    def _show_model(self) -> None:
+        if (widget := self._part("#status-model")) is not None:
+            name = self.model_name
+            widget.update(f"model {one_line(name)}" if name else "no model · ctrl+o")
+
+    def _show_usage(self) -> None:
+        if (widget := self._part("#status-usage")) is not None:
+            usage = self.usage
+            if usage is None:
+                text = ""
+            else:
+                tokens = usage.prompt_tokens + usage.completion_tokens
+                text = f"{format_tokens(tokens)} tok · {format_cost(usage.cost)}"
+            widget.update(text)

@@ -1,0 +1,107 @@
+"""Hostile text stays text; a database that goes away and comes back; hang-up."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+from sqlalchemy import text
+
+from synergia_tui.ui.widgets.status_bar import StatusBar
+from tests.ui.conftest import notifications, screen_text, settle
+
+HOSTILE = (
+    "A\x1b]52;c;cHduZWQ=\x07B\x1b]8;;http://evil\x1b\\C\x1b]0;title\x07D\x1b[2JE\x9b31mF"
+    "[bold red]G[/][@click=app.quit]H[/]"
+)
+
+
+def _assert_neutralised(shown: str) -> None:
+    assert "\x1b" not in shown and "\x9b" not in shown and "\x07" not in shown
+    assert "␛" in shown
+    assert "[bold red]G[/]" in shown or "[bold red]" in shown
+
+
+async def test_hostile_strings_are_shown_as_text_everywhere(make_app, ui_container, a_model):
+    chat = ui_container.chats.create_chat(title="placeholder", model_id=a_model.id)
+    ui_container.messages.add_user_message(chat.id, "x")
+    with ui_container.db.unit_of_work(
+        write=True
+    ) as uow:  # services refuse such titles; a DB may not
+        uow.session.execute(text("UPDATE chats SET title = :t"), {"t": HOSTILE})
+        uow.session.execute(text("UPDATE models SET name = :t"), {"t": HOSTILE})
+        uow.session.execute(text("UPDATE messages SET content = :t"), {"t": HOSTILE})
+        uow.commit()
+    chat = ui_container.chats.get_chat(chat.id)
+    app = make_app()
+    async with app.run_test(size=(160, 30)) as pilot:
+        await settle(pilot)
+        app.main_screen.open_chat(chat)
+        await settle(pilot)
+        app.notify(f"Deleted “{HOSTILE}”.")
+        await settle(pilot)
+        shown = screen_text(app)
+        _assert_neutralised(shown)
+        assert app.is_running  # the [@click=app.quit] markup did nothing
+        sidebar_text = str(app.main_screen.sidebar.chats[0].title)
+        assert sidebar_text == HOSTILE  # stored as is, shown neutralised
+        status = app.main_screen.status_bar.query_one("#status-model").content
+        _assert_neutralised(str(status))
+        _assert_neutralised(notifications(app)[-1])
+
+
+async def test_the_database_going_away_and_coming_back(make_app, ui_container, a_model, tmp_path):
+    db_dir = tmp_path / "ui"
+    gone = tmp_path / "ui-gone"
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        bar = app.main_screen.query_one(StatusBar)
+        assert not bar.has_class("-db-down")
+
+        db_dir.rename(gone)
+        ui_container.db.engine.dispose()  # drop pooled connections, as a server restart would
+        app.main_screen.check_health()
+        await settle(pilot)
+        assert bar.has_class("-db-down")
+        assert "unreachable" in screen_text(app)
+        assert any("unreachable" in n for n in notifications(app))
+
+        await pilot.press("ctrl+n")  # needs the database: a notification, no crash
+        await settle(pilot)
+        assert any("Database unavailable" in n for n in notifications(app))
+        assert app.is_running
+
+        gone.rename(db_dir)
+        app.main_screen.check_health()
+        await settle(pilot)
+        assert not bar.has_class("-db-down")
+        assert any("back" in n for n in notifications(app))
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert len(ui_container.chats.list_chats().chats) == 1
+
+
+async def test_sighup_exits_the_app_promptly(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        os.kill(os.getpid(), signal.SIGHUP)
+        for _ in range(50):
+            await pilot.pause(0.02)
+            if not app.is_running:
+                break
+    assert app.hung_up
+    assert app.return_code == 129
+
+
+def test_the_app_module_does_not_import_the_database_stack():
+    code = (
+        "import sys, synergia_tui.ui.app; "
+        "print(','.join(m for m in ('sqlmodel', 'alembic', 'synergia_tui.bootstrap', "
+        "'synergia_tui.models') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
