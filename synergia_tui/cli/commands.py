@@ -50,7 +50,10 @@ def run(args: argparse.Namespace) -> int:
     """Run one subcommand; typed errors become a one-line message and their exit code."""
     try:
         settings = load_settings()
-        configure_logging(settings.log_level, settings.secrets())
+        try:
+            configure_logging(settings.log_level, settings.secrets())
+        except OSError as exc:
+            raise ConfigError(f"cannot open the log file: {exc}") from None
         handler = HANDLERS[args.command]
         return handler(args, settings)
     except SynergiaError as exc:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from synergia_tui.core import paths
+from synergia_tui.core.errors import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,12 @@ def _sqlite_engine(url: URL) -> Engine:
     database = url.database or ""
     in_memory = database in ("", ":memory:")
     if not in_memory:
-        paths.private_file(Path(database))
+        try:
+            paths.private_file(Path(database))
+        except OSError as exc:
+            raise StorageError(
+                f"Cannot create the database file {database}: {exc.strerror or exc}"
+            ) from None
     wal = not in_memory and not _on_network_filesystem(Path(database))
     engine = create_engine(
         url,

@@ -16,7 +16,7 @@ from sqlalchemy.engine import URL, Engine
 
 from synergia_tui.core import paths
 from synergia_tui.core.clock import utcnow
-from synergia_tui.core.errors import SchemaError
+from synergia_tui.core.errors import SchemaError, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +70,26 @@ def schema_state(engine: Engine) -> SchemaState:
     return SchemaState(current=current, head=script.get_current_head(), known=known)
 
 
+def _private_sqlite_file(url: URL) -> None:
+    # Alembic's own engine would create a missing SQLite file with the umask's mode (or fail on a
+    # missing directory); create it 0600 in a 0700 directory first, as the app's engine does.
+    database = url.database or ""
+    if url.get_backend_name() == "sqlite" and database not in ("", ":memory:"):
+        try:
+            paths.private_file(Path(database))
+        except OSError as exc:
+            raise StorageError(
+                f"Cannot create the database file {database}: {exc.strerror or exc}"
+            ) from None
+
+
 def upgrade(url: URL, revision: str = "head") -> None:
+    _private_sqlite_file(url)
     command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: URL, revision: str) -> None:
+    _private_sqlite_file(url)
     command.downgrade(alembic_config(url), revision)
 
 

@@ -56,6 +56,10 @@ class ChatService:
         """A page of chats, most recent activity first; ``query`` filters titles in the database."""
         limit = max(1, min(limit, MAX_PAGE))
         query = (query or "").strip() or None
+        if query is not None:
+            # Checked here so both backends answer alike (PostgreSQL and the SQLite driver would
+            # each fail in their own way on a NUL or an unpaired surrogate).
+            storable_text(query, "Filter")
         with self.db.unit_of_work() as uow:
             rows = uow.chats.page(self.user_id, limit=limit + 1, after=after, title_contains=query)
             more = len(rows) > limit

@@ -10,9 +10,10 @@ from synergia_tui.core.clock import utcnow
 from synergia_tui.core.errors import ConflictError, NotFoundError, ValidationError
 from synergia_tui.models import PROVIDER_NAMES, AIModel, AIModelCreate, AIModelRead, AIModelUpdate
 from synergia_tui.services.unit_of_work import Database, UnitOfWork
-from synergia_tui.services.validation import single_line
+from synergia_tui.services.validation import single_line, storable_text
 
 MAX_PRICE = Decimal("100000000")
+MAX_CONTEXT_WINDOW = 2**31 - 1  # an INTEGER column on PostgreSQL
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LOOKS_LIKE_KEY = re.compile(r"^(sk-|sk_|gsk_|xai-|AIza)")
 
@@ -31,7 +32,7 @@ def check_price(value: object, what: str) -> Decimal:
         raise ValidationError(f"{what} must be a finite number")
     if price < 0:
         raise ValidationError(f"{what} must not be negative")
-    if price > MAX_PRICE:
+    if price >= MAX_PRICE:  # NUMERIC(14, 6) holds values below 10^8
         raise ValidationError(f"{what} is too large")
     if price.as_tuple().exponent < -6:  # type: ignore[operator]
         raise ValidationError(f"{what} has more than 6 decimal places")
@@ -57,7 +58,7 @@ def _check_fields(data: AIModelCreate) -> AIModelCreate:
             raise ValidationError(
                 "API key env takes the NAME of an environment variable, not the key itself"
             )
-        if not _ENV_NAME.match(api_key_env):
+        if not _ENV_NAME.match(api_key_env) or len(api_key_env) > 200:
             raise ValidationError(f"API key env {api_key_env!r} is not a valid variable name")
     price = check_price(data.price_per_million_tokens, "Price")
     output_price = None
@@ -65,6 +66,8 @@ def _check_fields(data: AIModelCreate) -> AIModelCreate:
         output_price = check_price(data.output_price_per_million_tokens, "Output price")
     if data.context_window is not None and data.context_window <= 0:
         raise ValidationError("Context window must be a positive number of tokens")
+    if data.context_window is not None and data.context_window > MAX_CONTEXT_WINDOW:
+        raise ValidationError("Context window is too large")
     return AIModelCreate(
         name=name,
         provider=provider,
@@ -145,7 +148,7 @@ class ModelService:
             row = uow.models.get(ref)
             row = None if row is None or row.is_deleted else row
         else:
-            row = uow.models.get_live_by_name(ref.strip())
+            row = uow.models.get_live_by_name(storable_text(ref.strip(), "Model name"))
         if row is None:
             raise NotFoundError(f"Model '{ref}' not found")
         return row

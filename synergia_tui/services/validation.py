@@ -24,6 +24,8 @@ def single_line(value: str | None, what: str, *, max_length: int) -> str:
     text = (value or "").strip()
     if not text:
         raise ValidationError(f"{what} is required")
+    if "\n" in text or "\r" in text:
+        raise ValidationError(f"{what} must be a single line")
     if _CONTROL.search(text):
         raise ValidationError(f"{what} must not contain control characters")
     storable_text(text, what)

@@ -1,0 +1,170 @@
+"""Migrations on both backends: round trips, no drift, and what start-up does with old schemas."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import URL
+
+from synergia_tui.bootstrap import build
+from synergia_tui.core import migrations, paths
+from synergia_tui.core.db import create_db_engine
+from synergia_tui.core.errors import SchemaError
+from tests.conftest import settings_for
+from tests.support import add_model
+
+TABLES = {"models", "chats", "messages", "alembic_version"}
+
+
+def _tables(url) -> set[str]:
+    engine = create_db_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def _revision(url) -> str | None:
+    engine = create_db_engine(url)
+    try:
+        return migrations.current_revision(engine)
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_downgrade_upgrade_round_trips(empty_db_url):
+    head = migrations.head_revision()
+    migrations.upgrade(empty_db_url)
+    assert _tables(empty_db_url) >= TABLES
+    assert _revision(empty_db_url) == head
+    migrations.downgrade(empty_db_url, "base")
+    assert _tables(empty_db_url) <= {"alembic_version"}
+    assert _revision(empty_db_url) is None
+    migrations.upgrade(empty_db_url)
+    assert _revision(empty_db_url) == head
+    assert _tables(empty_db_url) >= TABLES
+
+
+def test_the_models_match_the_migrations_without_drift(db_url):
+    command.check(migrations.alembic_config(db_url))
+
+
+def test_the_schema_has_the_indexes_the_queries_need(db_url):
+    engine = create_db_engine(db_url)
+    try:
+        inspector = inspect(engine)
+        message_indexes = {tuple(ix["column_names"]) for ix in inspector.get_indexes("messages")}
+        chat_indexes = {tuple(ix["column_names"]) for ix in inspector.get_indexes("chats")}
+    finally:
+        engine.dispose()
+    assert ("chat_id", "created_at", "id") in message_indexes
+    assert ("user_id", "is_deleted", "updated_at") in chat_indexes
+
+
+NEXT_REVISION = '''"""a later revision, only for tests"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "9002"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("test_later", sa.Column("id", sa.Integer(), primary_key=True))
+
+
+def downgrade() -> None:
+    op.drop_table("test_later")
+'''
+
+
+@pytest.fixture
+def newer_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Pretend this Synergia ships one more revision than the repository (returns its id)."""
+    scripts = tmp_path / "newer-code"
+    shutil.copytree(paths.resource("migrations"), scripts / "migrations")
+    shutil.copy(paths.resource("alembic.ini"), scripts / "alembic.ini")
+    head = migrations.head_revision()
+    (scripts / "migrations" / "versions" / "9002_later.py").write_text(
+        NEXT_REVISION.format(head=head)
+    )
+    monkeypatch.setattr(paths, "resource", lambda name: scripts / name)
+    return "9002"
+
+
+def test_the_embedded_database_is_upgraded_on_start_after_a_private_backup(tmp_path, newer_code):
+    url = URL.create("sqlite+pysqlite", database=str(tmp_path / "data" / "synergia.db"))
+    migrations.upgrade(url, "0001")  # an older Synergia made this database
+    container = build(settings_for(url))
+    add_model(container, "gpt")
+    container.ensure_schema()
+    assert migrations.current_revision(container.db.engine) == newer_code
+    assert [m.name for m in container.models.list_models()] == ["gpt"]
+    container.close()
+    backups = list((tmp_path / "data").glob("synergia.db.*.bak"))
+    assert len(backups) == 1
+    assert stat.S_IMODE(backups[0].stat().st_mode) == 0o600
+    assert ".0001." in backups[0].name
+    with sqlite3.connect(backups[0]) as conn:
+        assert conn.execute("SELECT name FROM models").fetchall() == [("gpt",)]
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+
+
+def test_a_new_embedded_database_is_created_without_a_backup(tmp_path):
+    url = URL.create("sqlite+pysqlite", database=str(tmp_path / "data" / "synergia.db"))
+    container = build(settings_for(url))
+    container.ensure_schema()
+    container.close()
+    assert _revision(url) == migrations.head_revision()
+    assert not list((tmp_path / "data").glob("*.bak"))
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_a_server_schema_behind_the_code_is_refused_with_the_fix(empty_db_url, newer_code):
+    migrations.upgrade(empty_db_url, "0001")
+    container = build(settings_for(empty_db_url))
+    try:
+        with pytest.raises(SchemaError, match="synergia db upgrade"):
+            container.ensure_schema()
+    finally:
+        container.close()
+    assert _revision(empty_db_url) == "0001"
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_an_empty_server_database_is_not_migrated_silently(empty_db_url):
+    container = build(settings_for(empty_db_url))
+    try:
+        with pytest.raises(SchemaError, match="empty.*synergia db upgrade"):
+            container.ensure_schema()
+    finally:
+        container.close()
+    assert _tables(empty_db_url) == set()
+
+
+def test_a_schema_newer_than_the_code_is_refused_and_left_untouched(backend, request):
+    url = request.getfixturevalue("empty_db_url")
+    migrations.upgrade(url)
+    engine = create_db_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'f00dcafe'"))
+    engine.dispose()
+    container = build(settings_for(url))
+    try:
+        with pytest.raises(SchemaError, match="f00dcafe.*newer Synergia.*left untouched"):
+            container.ensure_schema()
+    finally:
+        container.close()
+    assert _revision(url) == "f00dcafe"
+    assert _tables(url) >= TABLES
+    if backend == "sqlite":
+        assert not list(Path(url.database).parent.glob("*.bak"))
