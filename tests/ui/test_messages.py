@@ -41,7 +41,12 @@ async def test_enter_sends_a_prompt_which_is_stored_and_shown(make_app, ui_conta
         chats = ui_container.chats.list_chats().chats
         assert [c.title for c in chats] == ["first line"]
         stored = ui_container.messages.list_messages(chats[0].id).messages
-        assert [(m.role, m.content) for m in stored] == [("user", "first line\nsecond line")]
+        assert [(m.role, m.content) for m in stored if m.role == "user"] == [
+            ("user", "first line\nsecond line")
+        ]
+        # The model has no key here: the reply is asked for and fails visibly, prompt kept.
+        assert [(m.role, m.status) for m in stored[1:]] == [("assistant", "error")]
+        assert "no API key" in (stored[1].error or "")
         assert app.main_screen.prompt.text == ""
         text = screen_text(app)
         assert "first line" in text and "second line" in text

@@ -24,6 +24,7 @@ from synergia_tui.ui.clipboard import copy_text
 from synergia_tui.ui.code_blocks import CodeBlock, code_blocks
 from synergia_tui.ui.screens.code_blocks import CodeBlockScreen
 from synergia_tui.ui.screens.confirm import ConfirmScreen
+from synergia_tui.ui.screens.replies import LiveReply, ReplyWorkers
 from synergia_tui.ui.screens.text_prompt import TextPromptScreen
 from synergia_tui.ui.widgets.chat_sidebar import ChatSidebar
 from synergia_tui.ui.widgets.message_pane import MessagePane
@@ -32,7 +33,7 @@ from synergia_tui.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     # Type names only: the models and services import SQLAlchemy, which loads after first paint.
-    from synergia_tui.models import AIModelRead, ChatRead, MessageRead
+    from synergia_tui.models import AIModelRead, ChatRead
     from synergia_tui.services.facade import AsyncServices
     from synergia_tui.services.reads import HealthReport
     from synergia_tui.ui.app import SynergiaApp
@@ -53,11 +54,12 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Copy code block", "copy_code_block", "Pick a code block of this chat to copy"),
     ("Toggle sidebar", "toggle_sidebar", "Show or hide the chat list"),
     ("Find chat", "find_chat", "Filter the chat list by title"),
-    ("Stop reply", "stop_reply", "Stop a streaming reply"),
+    ("Stop reply", "stop_reply", "Stop a streaming reply (what arrived is kept)"),
+    ("Retry reply", "retry_reply", "Answer the last prompt again (after an error, or to regenerate)"),
 )
 
 
-class MainScreen(Screen[None]):
+class MainScreen(ReplyWorkers, Screen[None]):
     """Chats on the left, the open chat on the right, the prompt below, the status bar last."""
 
     BINDINGS = [
@@ -69,7 +71,8 @@ class MainScreen(Screen[None]):
         Binding("ctrl+g", "copy_code_block", "Copy code", id="main.copy_code_block", show=False),
         Binding("ctrl+t", "toggle_sidebar", "Sidebar", id="main.toggle_sidebar"),
         Binding("ctrl+f", "find_chat", "Find chat", id="main.find_chat", show=False),
-        Binding("escape", "stop_reply", "Stop reply", id="main.stop_reply", show=False),
+        Binding("escape", "stop_reply", "Stop reply", id="main.stop_reply"),
+        Binding("ctrl+r", "retry_reply", "Retry", id="main.retry_reply"),
     ]
 
     def __init__(
@@ -90,6 +93,7 @@ class MainScreen(Screen[None]):
         self._chats_failed = False
         self._older_cursor: Any = None
         self._health_running = False
+        self.live_replies: dict[uuid.UUID, LiveReply] = {}
 
     @property
     def synergia_app(self) -> SynergiaApp:
@@ -227,6 +231,7 @@ class MainScreen(Screen[None]):
         self.current_chat = chat
         self._older_cursor = page.older_cursor
         await self.pane.show_messages(page.messages, has_older=page.older_cursor is not None)
+        await self.resume_live_views(chat.id)
         self._show_model()
         self.refresh_usage()
         self.sidebar.select_chat(chat.id)
@@ -433,10 +438,6 @@ class MainScreen(Screen[None]):
         self.sidebar.display = True
         self.sidebar.query_one(Input).focus()
 
-    def action_stop_reply(self) -> None:
-        """Stop a streaming reply: cancels the workers of the ``reply`` group."""
-        self.workers.cancel_group(self, "reply")
-
     # -- sending -------------------------------------------------------------------------------
 
     @on(PromptBox.Submitted)
@@ -493,17 +494,6 @@ class MainScreen(Screen[None]):
         self._show_model()
         self.refresh_usage()
         self.request_reply(chat.id, message)
-
-    def request_reply(self, chat_id: uuid.UUID, user_message: MessageRead) -> None:
-        """Hook: ask the chat's model to answer ``user_message``. Does nothing yet.
-
-        The reply engineer plugs streaming in here: start a worker in the ``reply`` group
-        (escape cancels that group), store the reply with ``services.messages.start_reply``,
-        show it with ``view = self.pane.add_message(reply)``, feed chunks to
-        ``await view.append_stream(chunk)`` (and ``save_partial`` now and then), then
-        ``finished = await services.messages.finish_reply(...)``, ``await view.set_final(finished)``
-        and ``self.refresh_usage()``.
-        """
 
     def _restore_prompt(self, text: str) -> None:
         if not self.prompt.text:

@@ -82,6 +82,14 @@ class MessageView(Vertical):
         self._streamed += text
         await self._stream.write(neutralize(text))
 
+    async def resume_stream(self, text: str) -> None:
+        """Show everything a reply streamed so far, then keep growing it with ``append_stream``."""
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+        self._streamed = text
+        await self.markdown.update(neutralize(text))
+
     async def set_final(self, message: MessageRead) -> None:
         """Show the finished (or cancelled, or failed) reply as stored."""
         if self._stream is not None:

@@ -27,6 +27,7 @@ class StatusBar(Horizontal):
     starting: reactive[str] = reactive("opening database…")
     model_name: reactive[str | None] = reactive(None)
     usage: reactive[ChatUsage | None] = reactive(None)
+    streaming: reactive[bool] = reactive(False)
 
     def __init__(self, version: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -55,6 +56,9 @@ class StatusBar(Horizontal):
 
     def watch_usage(self) -> None:
         self._show_usage()
+
+    def watch_streaming(self) -> None:
+        self._show_model()
 
     @property
     def database_down(self) -> bool:
@@ -89,7 +93,10 @@ class StatusBar(Horizontal):
     def _show_model(self) -> None:
         if (widget := self._part("#status-model")) is not None:
             name = self.model_name
-            widget.update(f"model {one_line(name)}" if name else "no model · ctrl+o")
+            text = f"model {one_line(name)}" if name else "no model · ctrl+o"
+            if self.streaming:
+                text += " · replying (esc stops)"
+            widget.update(text)
 
     def _show_usage(self) -> None:
         if (widget := self._part("#status-usage")) is not None:

@@ -1,0 +1,130 @@
+"""Streaming replies for the main screen: start, show as they grow, stop, retry.
+
+A reply runs in a worker of the ``reply`` group (escape cancels the group). It keeps streaming
+when the user opens another chat: what arrives is collected here and shown again, in full, as
+soon as the user comes back to that chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from textual import work
+
+from synergia_tui.core.errors import SynergiaError
+
+if TYPE_CHECKING:
+    from synergia_tui.models import MessageRead
+    from synergia_tui.ui.screens.main import MainScreen
+    from synergia_tui.ui.widgets.message_pane import MessageView
+
+
+@dataclass
+class LiveReply:
+    """A reply being streamed, and the view showing it (None while its chat is not open)."""
+
+    chat_id: uuid.UUID
+    message: MessageRead
+    parts: list[str] = field(default_factory=list)
+    view: MessageView | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+class ReplyWorkers:
+    """Mixed into ``MainScreen``: everything about replies in flight."""
+
+    live_replies: dict[uuid.UUID, LiveReply]
+
+    def request_reply(self: MainScreen, chat_id: uuid.UUID, user_message: MessageRead | None = None) -> None:
+        """Ask the chat's model to answer the newest prompt (again, when it was answered)."""
+        if any(live.chat_id == chat_id for live in self.live_replies.values()):
+            self.notify("A reply is already streaming in this chat; escape stops it.", severity="warning")
+            return
+        self.stream_reply(chat_id)
+
+    def action_retry_reply(self: MainScreen) -> None:
+        """Answer the newest prompt of the open chat again (after an error, or to regenerate)."""
+        if self.current_chat is None:
+            self.notify("No chat open.", severity="warning")
+            return
+        self.request_reply(self.current_chat.id)
+
+    def check_action(self: MainScreen, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The stop key is offered (and shown in the footer) only while a reply streams."""
+        if action == "stop_reply":
+            return bool(self.live_replies)
+        return True
+
+    def action_stop_reply(self: MainScreen) -> None:
+        """Stop the streaming replies: what arrived is kept, marked cancelled."""
+        if not self.live_replies:
+            return
+        self.workers.cancel_group(self, "reply")
+
+    @work(group="reply")
+    async def stream_reply(self: MainScreen, chat_id: uuid.UUID) -> None:
+        """Stream one reply into the database and, while its chat is open, onto the screen."""
+        # Deferred like every database-side import of the UI: it loads after first paint.
+        from synergia_tui.services.replies import ReplyStreamer
+
+        services = self._services_or_none()
+        if services is None:
+            return
+        try:
+            plan = await services.replies.prepare(chat_id)
+        except SynergiaError as err:
+            self._report(err)
+            return
+        live = LiveReply(chat_id=chat_id, message=plan.message)
+        self.live_replies[plan.message.id] = live
+        if self.current_chat is not None and self.current_chat.id == chat_id:
+            live.view = self.pane.add_message(plan.message)
+        self.status_bar.streaming = True
+        self.refresh_bindings()
+
+        async def on_text(chunk: str) -> None:
+            live.parts.append(chunk)
+            if live.view is not None and live.view.is_attached:
+                await live.view.append_stream(chunk)
+
+        try:
+            final = await ReplyStreamer(services).stream(plan, on_text)
+        except asyncio.CancelledError:
+            # The streamer stored the reply as cancelled; show it so, then let the worker end.
+            final = plan.message.model_copy(update={"status": "cancelled", "content": live.text})
+            await self._show_final(live, final)
+            raise
+        finally:
+            self.live_replies.pop(plan.message.id, None)
+            self.status_bar.streaming = bool(self.live_replies)
+            self.refresh_bindings()
+        await self._show_final(live, final)
+        if final.status == "error":
+            self.notify(
+                f"The reply failed: {final.error}. Press ctrl+r to try again.",
+                title="Reply",
+                severity="error",
+            )
+
+    async def _show_final(self: MainScreen, live: LiveReply, final: MessageRead) -> None:
+        if live.view is not None and live.view.is_attached:
+            await live.view.set_final(final)
+        if self.current_chat is not None and self.current_chat.id == live.chat_id:
+            self.refresh_usage()
+
+    async def resume_live_views(self: MainScreen, chat_id: uuid.UUID) -> None:
+        """After a chat is (re)opened, reconnect its streaming reply to the new view."""
+        for live in self.live_replies.values():
+            live.view = None
+            if live.chat_id != chat_id:
+                continue
+            for view in self.pane.views:
+                if view.message.id == live.message.id:
+                    live.view = view
+                    await view.resume_stream(live.text)

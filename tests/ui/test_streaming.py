@@ -1,0 +1,193 @@
+"""Replies stream into the pane from a real SDK talking to a local server."""
+
+# ruff: noqa: F811
+from __future__ import annotations
+
+import asyncio
+import time
+from decimal import Decimal
+
+import pytest
+
+from synergia_tui.models import AIModelCreate
+from tests.fake_provider_server import Script, fake_provider  # noqa: F401
+from tests.ui.conftest import notifications, screen_text, settle
+
+
+@pytest.fixture
+def served_model(ui_container, fake_provider, monkeypatch):
+    monkeypatch.setenv("FAKE_KEY", "sk-ui-stream-000000000")
+    return ui_container.models.add_model(
+        AIModelCreate(
+            name="served",
+            provider="openai",
+            api_model="fake-model-a",
+            base_url=fake_provider.openai_base_url,
+            api_key_env="FAKE_KEY",
+            price_per_million_tokens=Decimal("1"),
+            output_price_per_million_tokens=Decimal("2"),
+        )
+    )
+
+
+async def wait_until(pilot, condition, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.02)
+
+
+def stored(ui_container):
+    chat = ui_container.chats.list_chats().chats[0]
+    return chat, ui_container.messages.list_messages(chat.id).messages
+
+
+async def test_a_reply_streams_into_the_pane_and_is_stored_with_its_cost(
+    make_app, ui_container, served_model, fake_provider
+):
+    fake_provider.script = Script(
+        reply="Here is code:\n\n```python\nprint('hi')\n```\n",
+        prompt_tokens=100,
+        completion_tokens=50,
+    )
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"show me code", "enter")
+        await settle(pilot)
+        chat, messages = stored(ui_container)
+        assert [(m.role, m.status) for m in messages] == [
+            ("user", "complete"),
+            ("assistant", "complete"),
+        ]
+        assert messages[1].content == fake_provider.script.reply
+        assert messages[1].cost == Decimal("0.0002")  # 100 × 1/M + 50 × 2/M
+        text = screen_text(app)
+        assert "print('hi')" in text
+        assert "150 tok" in text  # the status bar adds the reply's tokens up
+
+
+async def test_escape_stops_a_reply_and_keeps_what_arrived_as_cancelled(
+    make_app, ui_container, served_model, fake_provider
+):
+    fake_provider.script = Script(
+        reply=" ".join(f"word{i}" for i in range(400)), tokens_per_second=100
+    )
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"talk a lot", "enter")
+        screen = app.main_screen
+        await wait_until(
+            pilot, lambda: any(len(live.parts) >= 5 for live in screen.live_replies.values())
+        )
+        assert "replying" in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        _, messages = stored(ui_container)
+        reply = messages[-1]
+        assert reply.status == "cancelled"
+        assert reply.content.startswith("word0 word1 word2 word3 word4")
+        assert len(reply.content) < len(fake_provider.script.reply)
+        assert "cancelled" in screen_text(app)
+        assert screen.live_replies == {}
+
+
+async def test_a_failed_reply_shows_its_error_and_ctrl_r_retries_without_a_new_prompt(
+    make_app, ui_container, served_model, fake_provider
+):
+    fake_provider.script = Script(status=500)
+    app = make_app()
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press(*"please answer", "enter")
+        await settle(pilot)
+        _, messages = stored(ui_container)
+        assert [(m.role, m.status) for m in messages] == [
+            ("user", "complete"),
+            ("assistant", "error"),
+        ]
+        assert "500" in screen_text(app)
+        assert any("ctrl+r" in n for n in notifications(app))
+
+        fake_provider.script = Script(reply="Now it works.")
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        _, messages = stored(ui_container)
+        assert [m.role for m in messages] == ["user", "assistant", "assistant"]
+        assert (messages[-1].status, messages[-1].content) == ("complete", "Now it works.")
+        assert [m["content"] for m in fake_provider.last_request.body["messages"]] == [
+            "please answer"
+        ]
+        assert "Now it works." in screen_text(app)
+
+
+async def test_switching_chats_while_a_reply_streams_keeps_it_in_its_own_chat(
+    make_app, ui_container, served_model, fake_provider
+):
+    other = ui_container.chats.create_chat(title="Other chat", model_id=served_model.id)
+    fake_provider.script = Script(
+        reply=" ".join(f"part{i}" for i in range(200)), tokens_per_second=40
+    )
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"first chat prompt", "enter")
+        screen = app.main_screen
+        await wait_until(
+            pilot, lambda: any(len(live.parts) >= 5 for live in screen.live_replies.values())
+        )
+        first = screen.current_chat
+        screen.open_chat(ui_container.chats.get_chat(other.id))
+        await wait_until(pilot, lambda: screen.current_chat.id == other.id)
+        await pilot.pause(0.2)
+        assert "part3" not in screen_text(app)  # the reply is not shown in the wrong chat
+        screen.open_chat(ui_container.chats.get_chat(first.id))
+        await settle(pilot)
+        assert ui_container.messages.list_messages(other.id).messages == []
+        messages = ui_container.messages.list_messages(first.id).messages
+        assert (messages[-1].status, messages[-1].content) == (
+            "complete",
+            fake_provider.script.reply,
+        )
+        shown = [
+            view.markdown.source for view in screen.pane.views if view.message.role == "assistant"
+        ]
+        assert shown == [fake_provider.script.reply]
+
+
+async def test_escape_sequences_and_markup_from_the_model_are_shown_inert(
+    make_app, ui_container, served_model, fake_provider
+):
+    fake_provider.script = Script(chunks=["A \x1b]52;c;ZXZpbA==\x07 B \x1b[2J C [bold red]D[/]"])
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"hi", "enter")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "\x1b" not in text and "\x07" not in text
+        assert "␛]52;c;ZXZpbA==␇" in text
+        assert "[bold red]D[/]" in text
+
+
+async def test_quitting_while_a_reply_streams_stores_it_as_cancelled(
+    make_app, ui_container, served_model, fake_provider
+):
+    fake_provider.script = Script(
+        reply=" ".join(f"w{i}" for i in range(400)), tokens_per_second=100
+    )
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"long", "enter")
+        screen = app.main_screen
+        await wait_until(
+            pilot, lambda: any(len(live.parts) >= 3 for live in screen.live_replies.values())
+        )
+        await pilot.press("ctrl+q")
+        await asyncio.sleep(0)
+    _, messages = stored(ui_container)
+    assert messages[-1].status == "cancelled"
+    assert messages[-1].content.startswith("w0 w1 w2")
