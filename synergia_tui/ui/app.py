@@ -16,7 +16,7 @@ from textual.screen import Screen
 
 from synergia_tui import __version__
 from synergia_tui.core import paths
-from synergia_tui.core.errors import SchemaError, StorageError, SynergiaError
+from synergia_tui.core.errors import ConfigError, SchemaError, StorageError, SynergiaError
 from synergia_tui.core.safe_text import neutralize, one_line
 from synergia_tui.ui.screens.main import COMMANDS, NO_CHAT, MainScreen
 
@@ -49,6 +49,7 @@ def open_database(settings: Settings) -> Container:
     container = build(settings)
     try:
         container.ensure_schema()
+        container.replies.recover_interrupted()
     except SQLAlchemyError as exc:
         container.close()
         raise StorageError(f"Database unavailable: {describe_database_error(exc)}") from exc
@@ -77,6 +78,7 @@ class SynergiaApp(App[int]):
         self,
         settings: Settings | None = None,
         *,
+        settings_loader: Callable[[], Settings] | None = None,
         services: AsyncServices | None = None,
         clock: Callable[[], datetime] = _utc_now,
         version: str = __version__,
@@ -84,9 +86,11 @@ class SynergiaApp(App[int]):
         chat_page: int | None = None,
     ) -> None:
         super().__init__()
-        if settings is None and services is None:
-            raise ValueError("SynergiaApp needs settings or services")
+        if settings is None and services is None and settings_loader is None:
+            raise ValueError("SynergiaApp needs settings, a settings loader or services")
         self.settings = settings
+        self.settings_loader = settings_loader
+        self.startup_error: str | None = None
         self.services = services
         self.clock = clock
         self.version = version
@@ -119,6 +123,14 @@ class SynergiaApp(App[int]):
 
     async def _open_database(self) -> None:
         """Open the database off the event loop; retry while it is unreachable."""
+        if self.settings is None and self.settings_loader is not None:
+            try:
+                self.settings = await asyncio.to_thread(self.settings_loader)
+            except ConfigError as err:
+                # Bad settings: leave the terminal and say why there (launch prints it), code 2.
+                self.startup_error = str(err)
+                self.exit(return_code=err.exit_code)
+                return
         assert self.settings is not None
         while True:
             try:

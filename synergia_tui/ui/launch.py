@@ -1,33 +1,39 @@
-"""Starts the TUI: settings and logging first, then the app (which opens the database itself)."""
+"""Starts the TUI. Settings are read after the first paint, in the app's start-up worker."""
 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from synergia_tui.core.config import Settings
 
 
-def run_tui() -> int:
-    """Run the terminal UI; returns the process exit code."""
+def load_settings_and_logging() -> Settings:
+    """Read the settings and send logs to the file (never the terminal). Runs on a thread."""
     from synergia_tui.core.config import load_settings
     from synergia_tui.core.errors import ConfigError
     from synergia_tui.core.logging import configure_logging
 
+    settings = load_settings()
     try:
-        settings = load_settings()
-    except ConfigError as err:
-        print(f"synergia: {err}", file=sys.stderr)
-        return 2
-    try:
-        # Logs go to the file only: the terminal belongs to Textual from here on.
         configure_logging(settings.log_level, settings.secrets())
     except OSError as err:
-        print(f"synergia: cannot open the log file: {err}", file=sys.stderr)
-        return 2
+        raise ConfigError(f"cannot open the log file: {err}") from None
+    return settings
 
+
+def run_tui() -> int:
+    """Run the terminal UI; returns the process exit code."""
+    # pydantic and SQLAlchemy are not imported before the first frame: the app paints as fast as
+    # a bare Textual app, then loads the settings and the database in a worker.
     from synergia_tui.ui.app import SynergiaApp
 
-    app = SynergiaApp(settings)
+    app = SynergiaApp(settings_loader=load_settings_and_logging)
     try:
         result = app.run()
     finally:
         app.close_database()
+    if app.startup_error is not None:
+        print(f"synergia: {app.startup_error}", file=sys.stderr)
     return result if isinstance(result, int) else (app.return_code or 0)
