@@ -23,6 +23,7 @@ from synergia_tui.core.paths import resource
 from synergia_tui.models.ai_model import AIModel, AIModelCreate, AIModelRead
 from synergia_tui.services.facade import AsyncServices
 from synergia_tui.ui.screens.confirm import ConfirmScreen
+from synergia_tui.ui.screens.discover_models import DiscoverModelsScreen
 from synergia_tui.ui.screens.model_form import ModelFormScreen
 from synergia_tui.ui.screens.model_picker import ModelPickerScreen
 
@@ -346,12 +347,15 @@ class TestManaging:
             line = next(row for row in screen_text(app).splitlines() if "gpt-4o-mini " in row)
             assert "0.25" in line
 
-    async def test_discover_is_announced_as_not_available_yet(self, services, catalogue):
+    async def test_ctrl_l_opens_discovery_and_escape_comes_back(self, services, catalogue):
         app = PickerHost(services)
         async with app.run_test(size=(100, 30), notifications=True) as pilot:
             await settle(pilot)
             await press(pilot, "ctrl+g", "ctrl+l")
-            assert "not available yet" in screen_text(app)
+            assert isinstance(app.screen, DiscoverModelsScreen)
+            await press(pilot, "escape")
+            assert isinstance(app.screen, ModelPickerScreen)
+            assert app.screen.managing
 
     async def test_footer_lists_the_management_keys(self, services, catalogue):
         app = PickerHost(services)

@@ -26,6 +26,7 @@ from synergia_tui.core.safe_text import one_line
 from synergia_tui.models.ai_model import AIModelRead
 from synergia_tui.services.facade import AsyncServices
 from synergia_tui.ui.screens.confirm import ConfirmScreen
+from synergia_tui.ui.screens.discover_models import DiscoverModelsScreen, added_message
 from synergia_tui.ui.screens.model_form import ModelFormScreen
 
 CURRENT_MARK = "●"
@@ -348,5 +349,10 @@ class ModelPickerScreen(ModalScreen[AIModelRead | None]):
         self._load(select=changed.id)
 
     def action_discover(self) -> None:
-        """Find the models a server offers (OpenAI-compatible /models, Ollama tags): not yet."""
-        self.notify("Discovering models is not available yet.", markup=False)
+        """Find the models a server offers (OpenAI-compatible /models, Ollama tags) and add some."""
+        self.app.push_screen(DiscoverModelsScreen(self.services), self._discovered)
+
+    def _discovered(self, added: list[AIModelRead] | None) -> None:
+        if added:
+            self.notify(added_message(added), markup=False)
+            self._load(select=added[0].id)

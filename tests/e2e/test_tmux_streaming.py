@@ -1,0 +1,155 @@
+"""The real `synergia` in tmux against a local provider server: pick, send, stream, stop."""
+
+# ruff: noqa: F811
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_tmux import SYNERGIA, _tmux, _wait_for
+from tests.fake_provider_server import Script, fake_provider  # noqa: F401
+
+pytestmark = [pytest.mark.e2e]
+
+
+@pytest.fixture
+def env(tmp_path: Path, fake_provider) -> dict[str, str]:
+    values = {
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "SYNERGIA_USER": "e2e",
+        "TERM": "xterm-256color",
+        "E2E_KEY": "sk-e2e-0000000000000",
+    }
+    full = {**os.environ, **values}
+    for name in ("unused-model", "served-model"):
+        subprocess.run(
+            [
+                SYNERGIA,
+                "models",
+                "add",
+                name,
+                "--provider",
+                "openai",
+                "--model",
+                "fake-model-a",
+                "--base-url",
+                fake_provider.openai_base_url,
+                "--api-key-env",
+                "E2E_KEY",
+            ],
+            env=full,
+            check=True,
+            capture_output=True,
+        )
+    return values
+
+
+@pytest.fixture
+def session(env: dict[str, str]):
+    name = f"synergia-stream-{uuid.uuid4().hex[:8]}"
+    flags = [item for key, value in env.items() for item in ("-e", f"{key}={value}")]
+    _tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", *flags, SYNERGIA)
+    yield name
+    subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+
+
+def send(session: str, *keys: str) -> None:
+    _tmux("send-keys", "-t", session, *keys)
+
+
+def type_text(session: str, text: str) -> None:
+    _tmux("send-keys", "-t", session, "-l", text)
+
+
+def test_pick_a_model_send_watch_the_reply_stream_and_stop_one(session, env, fake_provider):
+    _wait_for(session, "sqlite ●")
+    send(session, "C-o")
+    _wait_for(session, "served-model")
+    type_text(session, "served")  # filter as you type, then enter picks
+    time.sleep(0.3)
+    send(session, "Enter")
+    _wait_for(session, "model served-model")
+
+    fake_provider.script = Script(
+        reply=" ".join(f"tok{i}" for i in range(60)), tokens_per_second=40
+    )
+    type_text(session, "count for me")
+    send(session, "Enter")
+    _wait_for(session, "tok5")  # tokens appear while the reply streams...
+    screen = _wait_for(session, "tok59", deadline_s=20)  # ...until the end
+    assert "replying" not in screen.splitlines()[-2]
+
+    fake_provider.script = Script(
+        reply=" ".join(f"slow{i}" for i in range(400)), tokens_per_second=20
+    )
+    type_text(session, "now a long one")
+    send(session, "Enter")
+    _wait_for(session, "slow3")
+    send(session, "Escape")
+    _wait_for(session, "cancelled")
+
+    chats = json.loads(
+        subprocess.run(
+            [SYNERGIA, "chats", "list", "--json"],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    exported = json.loads(
+        subprocess.run(
+            [SYNERGIA, "chats", "export", chats[0]["id"], "--format", "json"],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    replies = [m for m in exported["messages"] if m["role"] == "assistant"]
+    assert [r["status"] for r in replies] == ["complete", "cancelled"]
+    assert replies[0]["content"].endswith("tok59")
+    assert replies[1]["content"].startswith("slow0 slow1 slow2 slow3")
+    assert exported["chat"]["model_name"] == "served-model"
+
+
+def test_a_bad_setting_leaves_the_terminal_with_one_line_and_exit_code_2(tmp_path):
+    env = {
+        **os.environ,
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "POSTGRES_PORT": "abc",
+        "TERM": "xterm",
+    }
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [SYNERGIA], env=env, stdin=terminal, stdout=terminal, stderr=terminal
+    )
+    os.close(terminal)
+    output = b""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    assert process.wait(timeout=30) == 2
+    os.close(controller)
+    tail = output.decode(errors="replace").rsplit("\x1b[?1049l", 1)[
+        -1
+    ]  # after leaving the app screen
+    assert "synergia: POSTGRES_PORT:" in tail
+    assert "Traceback" not in output.decode(errors="replace")
