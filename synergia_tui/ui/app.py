@@ -84,6 +84,7 @@ class SynergiaApp(App[int]):
         version: str = __version__,
         health_interval: float | None = 5.0,
         chat_page: int | None = None,
+        offer_first_run: bool = False,
     ) -> None:
         super().__init__()
         if settings is None and services is None and settings_loader is None:
@@ -91,6 +92,7 @@ class SynergiaApp(App[int]):
         self.settings = settings
         self.settings_loader = settings_loader
         self.startup_error: str | None = None
+        self.offer_first_run = offer_first_run
         self.services = services
         self.clock = clock
         self.version = version

@@ -29,7 +29,7 @@ def run_tui() -> int:
     # a bare Textual app, then loads the settings and the database in a worker.
     from synergia_tui.ui.app import SynergiaApp
 
-    app = SynergiaApp(settings_loader=load_settings_and_logging)
+    app = SynergiaApp(settings_loader=load_settings_and_logging, offer_first_run=True)
     try:
         result = app.run()
     finally:

@@ -193,3 +193,40 @@ class TestAdding:
             assert offered(app) == ["gpt-4o-mini"]  # what was added left the list
             await press(pilot, "escape")
         assert [model.name for model in app.result] == ["gpt-4o"]  # type: ignore[attr-defined]
+
+
+async def test_the_app_offers_first_run_models_when_the_catalogue_is_empty(
+    ui_container, services, monkeypatch
+):
+    from synergia_tui.ui.app import SynergiaApp
+    from tests.ui.conftest import TEST_VERSION
+    from tests.ui.conftest import screen_text as app_text
+    from tests.ui.conftest import settle as settle_app
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-first-run-000000000")
+    app = SynergiaApp(
+        services=services, version=TEST_VERSION, health_interval=None, offer_first_run=True
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle_app(pilot)
+        assert isinstance(app.screen, FirstRunScreen)
+        await pilot.press("escape")
+        await settle_app(pilot)
+        assert "synergia models add" in app_text(app)  # the empty state says how to add one
+
+
+async def test_the_app_does_not_offer_first_run_once_a_model_exists(
+    ui_container, services, monkeypatch
+):
+    from synergia_tui.models import AIModelCreate
+    from synergia_tui.ui.app import SynergiaApp
+    from tests.ui.conftest import TEST_VERSION
+    from tests.ui.conftest import settle as settle_app
+
+    ui_container.models.add_model(AIModelCreate(name="m", provider="openai", api_model="x"))
+    app = SynergiaApp(
+        services=services, version=TEST_VERSION, health_interval=None, offer_first_run=True
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle_app(pilot)
+        assert not isinstance(app.screen, FirstRunScreen)

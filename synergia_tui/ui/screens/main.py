@@ -94,6 +94,7 @@ class MainScreen(ReplyWorkers, Screen[None]):
         self._older_cursor: Any = None
         self._health_running = False
         self.live_replies: dict[uuid.UUID, LiveReply] = {}
+        self._first_run_offered = False
 
     @property
     def synergia_app(self) -> SynergiaApp:
@@ -530,6 +531,33 @@ class MainScreen(ReplyWorkers, Screen[None]):
         if self.default_model is None and models:
             self.default_model = models[0]
         self._show_model()
+        if not models:
+            await self._no_models_yet(services)
+
+    async def _no_models_yet(self, services: AsyncServices) -> None:
+        """Nothing to chat with: say how to add a model, and offer what this machine has."""
+        # Deferred: the first-run screen is only needed on a first run.
+        from synergia_tui.ui.screens.first_run import FirstRunScreen, nothing_available_hint
+
+        if self.current_chat is None:
+            await self.pane.show_placeholder(f"{NO_CHAT}\n\n{nothing_available_hint()}")
+        if not self.synergia_app.offer_first_run or self._first_run_offered:
+            return
+        self._first_run_offered = True
+        try:
+            catalogue = await services.models.list_models()
+        except SynergiaError:
+            return
+        if not catalogue:  # a truly empty catalogue, not one whose models are all disabled
+
+            def added(models: list[AIModelRead] | None) -> None:
+                if models:
+                    self.default_model = models[0]
+                    self._show_model()
+                    if self.current_chat is None:
+                        self.call_later(self.pane.show_placeholder, NO_CHAT)
+
+            self.app.push_screen(FirstRunScreen(services), added)
 
     def check_health(self) -> None:
         if not self._health_running:
