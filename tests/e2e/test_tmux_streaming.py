@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import sqlite3
 import subprocess
 import time
 import uuid
@@ -153,3 +154,28 @@ def test_a_bad_setting_leaves_the_terminal_with_one_line_and_exit_code_2(tmp_pat
     ]  # after leaving the app screen
     assert "synergia: POSTGRES_PORT:" in tail
     assert "Traceback" not in output.decode(errors="replace")
+
+
+def test_hanging_up_during_a_reply_keeps_it_marked_and_ends_promptly(session, env, fake_provider):
+    from tests.e2e.test_tmux import _alive, _pid
+
+    _wait_for(session, "sqlite ●")
+    fake_provider.script = Script(
+        reply=" ".join(f"slow{i}" for i in range(400)), tokens_per_second=20
+    )
+    type_text(session, "talk slowly")
+    send(session, "Enter")
+    _wait_for(session, "slow3")
+    pid = _pid(session)
+    subprocess.run(["tmux", "kill-session", "-t", session], check=True)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.05)
+    assert not _alive(pid), "synergia kept running after the terminal hung up"
+    database = Path(env["XDG_DATA_HOME"]) / "synergia" / "synergia.db"
+    with sqlite3.connect(database) as connection:
+        status, content = connection.execute(
+            "SELECT status, content FROM messages WHERE role = 'assistant'"
+        ).fetchone()
+    assert status == "cancelled"
+    assert content.startswith("slow0 slow1 slow2 slow3")
