@@ -1,0 +1,40 @@
+"""The performance harness runs: a small database case prints its table and writes its JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_quick_db_benchmark_prints_a_table_and_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    env = {k: v for k, v in os.environ.items() if k != "SYNERGIA_BENCH_POSTGRES_URL"}
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--only", "db", "--json", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "SQLite: list chats page (50)" in result.stdout
+    assert "ratio" in result.stdout.splitlines()[0]
+    payload = json.loads(out.read_text())
+    measured = [row for row in payload["rows"] if row["samples"]]
+    names = {row["name"] for row in measured}
+    assert {
+        "SQLite: list chats page (50)",
+        "SQLite: load message page (30)",
+        "SQLite: append message",
+        "SQLite: stream-save batch",
+    } <= names
+    for row in measured:
+        assert row["median"] > 0 and row["baseline_median"] > 0
+        assert row["ratio"] == row["median"] / row["baseline_median"]
