@@ -55,7 +55,11 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Toggle sidebar", "toggle_sidebar", "Show or hide the chat list"),
     ("Find chat", "find_chat", "Filter the chat list by title"),
     ("Stop reply", "stop_reply", "Stop a streaming reply (what arrived is kept)"),
-    ("Retry reply", "retry_reply", "Answer the last prompt again (after an error, or to regenerate)"),
+    (
+        "Retry reply",
+        "retry_reply",
+        "Answer the last prompt again (after an error, or to regenerate)",
+    ),
 )
 
 

@@ -41,10 +41,14 @@ class ReplyWorkers:
 
     live_replies: dict[uuid.UUID, LiveReply]
 
-    def request_reply(self: MainScreen, chat_id: uuid.UUID, user_message: MessageRead | None = None) -> None:
+    def request_reply(
+        self: MainScreen, chat_id: uuid.UUID, user_message: MessageRead | None = None
+    ) -> None:
         """Ask the chat's model to answer the newest prompt (again, when it was answered)."""
         if any(live.chat_id == chat_id for live in self.live_replies.values()):
-            self.notify("A reply is already streaming in this chat; escape stops it.", severity="warning")
+            self.notify(
+                "A reply is already streaming in this chat; escape stops it.", severity="warning"
+            )
             return
         self.stream_reply(chat_id)
 
