@@ -6,12 +6,19 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    # Heavy modules are imported only once we know which command runs, so `--version` and
-    # argument errors answer at the speed of a bare interpreter.
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments in (["--version"], ["-V"]):
+        # Answered before argparse is even imported: as fast as a bare interpreter.
+        from synergia_tui import __version__
+
+        print(f"synergia {__version__}")
+        return 0
+    # Heavy modules are imported only once we know which command runs, so argument errors
+    # answer at the speed of a bare interpreter too.
     from synergia_tui.cli.parser import UsageError, parse
 
     try:
-        args = parse(argv)
+        args = parse(arguments)
     except UsageError as exc:
         print(f"synergia: {exc}", file=sys.stderr)
         return 2

@@ -65,4 +65,5 @@ class AsyncServices:
         self.replies: Any = AsyncService(replies, self._executor) if replies else None
 
     def shutdown(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        """Finish the calls already submitted (e.g. storing a stopped reply), then stop."""
+        self._executor.shutdown(wait=False, cancel_futures=False)

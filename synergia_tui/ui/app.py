@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 HANGUP_EXIT_CODE = 129  # 128 + SIGHUP, what a shell reports for a hung-up child
 STARTUP_RETRY_S = 5.0
+HANGUP_SAVE_S = 2.0
 
 
 def _utc_now() -> datetime:
@@ -85,6 +87,7 @@ class SynergiaApp(App[int]):
         health_interval: float | None = 5.0,
         chat_page: int | None = None,
         offer_first_run: bool = False,
+        terminate: Callable[[int], object] = os._exit,
     ) -> None:
         super().__init__()
         if settings is None and services is None and settings_loader is None:
@@ -93,6 +96,7 @@ class SynergiaApp(App[int]):
         self.settings_loader = settings_loader
         self.startup_error: str | None = None
         self.offer_first_run = offer_first_run
+        self.terminate = terminate  # how a hang-up ends the process (tests end just the app)
         self.services = services
         self.clock = clock
         self.version = version
@@ -165,11 +169,27 @@ class SynergiaApp(App[int]):
             log.info("no SIGHUP handler on this platform")  # e.g. Windows, or not main thread
 
     def hang_up(self) -> None:
-        """The terminal went away: stop now; there is nobody left to ask or show anything to."""
+        """The terminal went away: store what is in flight, then leave at once."""
         log.info("terminal hung up; exiting")
         self.hung_up = True
-        self.workers.cancel_all()
-        self.exit(HANGUP_EXIT_CODE, return_code=HANGUP_EXIT_CODE)
+        self.run_worker(self._hang_up(), group="hang-up")
+
+    async def _hang_up(self) -> None:
+        # Streaming replies are stopped first and given a moment to store what arrived (as
+        # cancelled), so a dropped SSH session leaves nothing half-written.
+        screen = self.main_screen
+        if screen.live_replies:
+            self.workers.cancel_group(screen, "reply")
+            deadline = asyncio.get_running_loop().time() + HANGUP_SAVE_S
+            while screen.live_replies and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.02)
+        # Textual's own shutdown would now write mode resets to a terminal that is gone, and
+        # such writes can block forever. Everything worth keeping is committed: close the
+        # database and the log, and end the process here.
+        await asyncio.to_thread(self.close_database)
+        if self.terminate is os._exit:
+            logging.shutdown()
+        self.terminate(HANGUP_EXIT_CODE)
 
     # -- safety --------------------------------------------------------------------------------
 

@@ -85,7 +85,8 @@ async def test_the_database_going_away_and_coming_back(make_app, ui_container, a
 
 
 async def test_sighup_exits_the_app_promptly(make_app):
-    app = make_app()
+    # In this process a hang-up must end the app, not pytest (the e2e tests cover the real exit).
+    app = make_app(terminate=lambda code: app.exit(code, return_code=code))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         os.kill(os.getpid(), signal.SIGHUP)

@@ -89,8 +89,7 @@ class ReplyWorkers:
         self.live_replies[plan.message.id] = live
         if self.current_chat is not None and self.current_chat.id == chat_id:
             live.view = self.pane.add_message(plan.message)
-        self.status_bar.streaming = True
-        self.refresh_bindings()
+        self._set_streaming_state()
 
         async def on_text(chunk: str) -> None:
             live.parts.append(chunk)
@@ -106,8 +105,7 @@ class ReplyWorkers:
             raise
         finally:
             self.live_replies.pop(plan.message.id, None)
-            self.status_bar.streaming = bool(self.live_replies)
-            self.refresh_bindings()
+            self._set_streaming_state()
         await self._show_final(live, final)
         if final.status == "error":
             self.notify(
@@ -116,10 +114,20 @@ class ReplyWorkers:
                 severity="error",
             )
 
+    def _set_streaming_state(self: MainScreen) -> None:
+        if not self.is_attached:
+            return  # the app is closing: nothing left to show
+        self.status_bar.streaming = bool(self.live_replies)
+        self.refresh_bindings()
+
     async def _show_final(self: MainScreen, live: LiveReply, final: MessageRead) -> None:
         if live.view is not None and live.view.is_attached:
             await live.view.set_final(final)
-        if self.current_chat is not None and self.current_chat.id == live.chat_id:
+        if (
+            self.is_attached
+            and self.current_chat is not None
+            and self.current_chat.id == live.chat_id
+        ):
             self.refresh_usage()
 
     async def resume_live_views(self: MainScreen, chat_id: uuid.UUID) -> None:

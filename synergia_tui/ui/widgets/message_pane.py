@@ -12,12 +12,15 @@ stays scrolled to the bottom while the user has not scrolled away (``anchor``).
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from markdown_it import MarkdownIt
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Label, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
@@ -28,6 +31,26 @@ if TYPE_CHECKING:
 
 # Ask for older messages when the view is this many lines from the top.
 OLDER_AHEAD = 3
+STREAM_FLUSH_S = 0.2
+SEGMENT_BLOCKS = 24
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+
+
+def _segment_split(segment_text: str, chunk: str) -> int | None:
+    """Where in ``chunk`` a new Markdown segment may start: after its last blank line that is
+    outside a code fence (counting fences from the segment's start), or None."""
+    inside = False
+    position = 0
+    split = None
+    for line in (segment_text + chunk).splitlines(keepends=True):
+        if _FENCE.match(line):
+            inside = not inside
+        position += len(line)
+        if not inside and not line.strip() and position > len(segment_text):
+            split = position - len(segment_text)
+    return split
+
+
 ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System"}
 
 
@@ -56,49 +79,126 @@ class MessageView(Vertical):
         self.message = message
         self._stream: MarkdownStream | None = None
         self._streamed = ""
+        self._pending: list[str] = []
+        self._segment_text = ""
+        self._pinned_width = 0
+        self._flush_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Label(header_text(self.message), classes="message-header", markup=False)
+        yield self._new_markdown(neutralize(self.message.content))
+        yield Static(self._error_text(), classes="message-error", markup=False)
+
+    def _new_markdown(self, text: str = "") -> Markdown:
         # open_links=False: a link in a message is never opened by itself (see LinkClicked).
-        yield Markdown(
-            neutralize(self.message.content),
+        return Markdown(
+            text,
             open_links=False,
             # A prompt's line breaks are the user's own: keep them (models write real Markdown).
             parser_factory=_prompt_parser if self.message.role == "user" else None,
         )
-        yield Static(self._error_text(), classes="message-error", markup=False)
 
     def on_mount(self) -> None:
         self._show_state()
 
     @property
     def markdown(self) -> Markdown:
+        """The (first) Markdown body; a finished message has exactly one."""
         return self.query_one(Markdown)
 
     async def append_stream(self, text: str) -> None:
-        """Add a chunk of a streaming reply."""
-        if self._stream is None:
-            self._stream = Markdown.get_stream(self.markdown)
+        """Add a chunk of a streaming reply; it reaches the screen within ``STREAM_FLUSH_S``."""
         self._streamed += text
-        await self._stream.write(neutralize(text))
+        self._pending.append(text)
+        if self._flush_timer is None:
+            # Chunks reach the Markdown stream in batches, five a second: as smooth to read as
+            # one per token, and the event loop stays free for the keyboard.
+            self._flush_timer = self.set_timer(STREAM_FLUSH_S, self._flush_stream)
+
+    async def _flush_stream(self) -> None:
+        self._flush_timer = None
+        if not self._pending:
+            return
+        chunk = neutralize("".join(self._pending))
+        self._pending.clear()
+        segment = list(self.query_children(Markdown))[-1]
+        if len(segment.children) >= SEGMENT_BLOCKS:
+            # Each block Textual mounts restyles its siblings, so one long Markdown grows
+            # quadratically. A long reply streams into a chain of short segments instead,
+            # split at a blank line outside code fences; set_final joins them again.
+            split = _segment_split(self._segment_text, chunk)
+            if split is not None:
+                await self._write(chunk[:split])
+                await self._end_markdown_stream()
+                closed = segment
+                # A closed segment no longer changes: pin its height so that every later
+                # layout pass skips measuring its blocks (the cost would grow with the reply).
+                self.call_after_refresh(self._pin_height, closed)
+                segment = self._new_markdown()
+                await self.mount(segment, after=list(self.query_children(Markdown))[-1])
+                self._segment_text = ""
+                chunk = chunk[split:]
+        await self._write(chunk)
+
+    def _pin_height(self, segment: Markdown) -> None:
+        if segment.is_attached and segment.size.height:
+            segment.styles.height = segment.size.height
+            segment.add_class("-pinned")
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Text rewraps at a new width: pinned heights are stale until measured again. (A reply
+        # growing taller resizes the view too; that changes nothing here.)
+        if event.size.width == self._pinned_width:
+            return
+        self._pinned_width = event.size.width
+        for segment in self.query_children(Markdown).filter(".-pinned"):
+            segment.styles.height = "auto"
+            segment.remove_class("-pinned")
+            self.call_after_refresh(self._pin_height, segment)
+
+    async def _write(self, text: str) -> None:
+        if not text:
+            return
+        if self._stream is None:
+            self._stream = Markdown.get_stream(list(self.query_children(Markdown))[-1])
+        self._segment_text += text
+        await self._stream.write(text)
+
+    async def _end_markdown_stream(self) -> None:
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+
+    async def _end_stream(self) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+        self._pending.clear()
+        await self._end_markdown_stream()
+
+    async def _show_whole(self, text: str) -> None:
+        """One Markdown body showing ``text`` (the segments of a stream joined again)."""
+        segments = list(self.query_children(Markdown))
+        if len(segments) > 1:
+            await self.remove_children(segments[1:])
+        self._segment_text = ""
+        await segments[0].update(neutralize(text))
 
     async def resume_stream(self, text: str) -> None:
         """Show everything a reply streamed so far, then keep growing it with ``append_stream``."""
-        if self._stream is not None:
-            await self._stream.stop()
-            self._stream = None
+        await self._end_stream()
         self._streamed = text
-        await self.markdown.update(neutralize(text))
+        await self._show_whole(text)
 
     async def set_final(self, message: MessageRead) -> None:
         """Show the finished (or cancelled, or failed) reply as stored."""
-        if self._stream is not None:
-            await self._stream.stop()
-            self._stream = None
+        pending = "".join(self._pending)
+        shown = self._streamed[: len(self._streamed) - len(pending)] if pending else self._streamed
+        await self._end_stream()
         self.message = message
         self.query_one(".message-header", Label).update(header_text(message))
-        if message.content != self._streamed:
-            await self.markdown.update(neutralize(message.content))
+        if message.content != shown or len(list(self.query_children(Markdown))) > 1:
+            await self._show_whole(message.content)
         self.query_one(".message-error", Static).update(self._error_text())
         self._show_state()
 
