@@ -145,8 +145,9 @@ def test_models_can_be_managed_from_the_command_line(sqlite_url):
     rows = json.loads(listed[1])
     assert len(rows) == 1
     assert set(rows[0]) == MODEL_COLUMNS == set(AIModel.model_fields)
-    assert Decimal(rows[0]["price_per_million_tokens"]) == Decimal("0.2")
-    assert Decimal(rows[0]["output_price_per_million_tokens"]) == Decimal("0.6")
+    # The same exact text on SQLite and PostgreSQL: stable, machine-readable output.
+    assert rows[0]["price_per_million_tokens"] == "0.200000"
+    assert rows[0]["output_price_per_million_tokens"] == "0.600000"
     assert rows[0]["api_key_env"] == "OPENAI_API_KEY"
     assert rows[0]["is_enabled"] is False
     assert enabled == (0, "enabled gpt-mini\n", "")

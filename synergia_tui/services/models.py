@@ -13,6 +13,7 @@ from synergia_tui.services.unit_of_work import Database, UnitOfWork
 from synergia_tui.services.validation import single_line, storable_text
 
 MAX_PRICE = Decimal("100000000")
+PRICE_PLACES = Decimal("0.000001")
 MAX_CONTEXT_WINDOW = 2**31 - 1  # an INTEGER column on PostgreSQL
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LOOKS_LIKE_KEY = re.compile(r"^(sk-|sk_|gsk_|xai-|AIza)")
@@ -36,7 +37,8 @@ def check_price(value: object, what: str) -> Decimal:
         raise ValidationError(f"{what} is too large")
     if price.as_tuple().exponent < -6:  # type: ignore[operator]
         raise ValidationError(f"{what} has more than 6 decimal places")
-    return price
+    # Stored with six places on both backends, so `--json` prints the same text on each.
+    return price.quantize(PRICE_PLACES)
 
 
 def _check_fields(data: AIModelCreate) -> AIModelCreate:
