@@ -190,3 +190,39 @@ async def test_escape_sequences_from_the_model_are_stored_but_never_printed_raw(
     shown = neutralize(final.content)
     assert "\x1b" not in shown and "\x07" not in shown
     assert "␛]52;c;ZXZpbA==␇" in shown
+
+
+async def test_switching_model_mid_chat_records_each_reply_model_and_usage_adds_up(
+    container, fake_provider
+):
+    first = add_model(container, fake_provider)
+    second = container.models.add_model(
+        AIModelCreate(
+            name="pricier",
+            provider="openai",
+            api_model="fake-model-b",
+            base_url=fake_provider.openai_base_url,
+            api_key_env="FAKE_KEY",
+            price_per_million_tokens=Decimal("3"),
+            output_price_per_million_tokens=Decimal("15"),
+        )
+    )
+    fake_provider.script = Script(reply="from the first", prompt_tokens=100, completion_tokens=10)
+    chat_id, one = await ask(container, first, "hello")
+    container.chats.set_model(chat_id, second.id)
+    fake_provider.script = Script(reply="from the second", prompt_tokens=200, completion_tokens=20)
+    _, two = await ask(container, second, "and you?", chat_id=chat_id)
+    assert fake_provider.last_request.body["model"] == "fake-model-b"
+    messages = container.messages.list_messages(chat_id).messages
+    assert [(m.role, m.model_name) for m in messages] == [
+        ("user", "openai-model"),
+        ("assistant", "openai-model"),
+        ("user", "pricier"),
+        ("assistant", "pricier"),
+    ]
+    assert one.cost == Decimal("0.000021")  # 100 × 0.15/M + 10 × 0.60/M
+    assert two.cost == Decimal("0.0009")  # 200 × 3/M + 20 × 15/M
+    usage = container.chats.usage(chat_id)
+    assert (usage.prompt_tokens, usage.completion_tokens) == (300, 30)
+    assert usage.cost == one.cost + two.cost
+    assert container.chats.get_chat(chat_id).model_name == "pricier"
