@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -168,3 +170,24 @@ def test_a_schema_newer_than_the_code_is_refused_and_left_untouched(backend, req
     assert _tables(url) >= TABLES
     if backend == "sqlite":
         assert not list(Path(url.database).parent.glob("*.bak"))
+
+
+def test_the_light_revision_reader_agrees_with_alembic(newer_code):
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(migrations.alembic_config())
+    assert migrations.head_revision() == script.get_current_head() == newer_code
+    assert set(migrations.known_revisions()) == {rev.revision for rev in script.walk_revisions()}
+
+
+def test_checking_an_up_to_date_schema_does_not_load_alembic(tmp_path):
+    database = tmp_path / "db.sqlite"
+    migrations.upgrade(URL.create("sqlite+pysqlite", database=str(database)))
+    code = (
+        "import sys; from synergia_tui.bootstrap import build; "
+        "from synergia_tui.core.config import Settings; "
+        f"c = build(Settings(synergia_sqlite_path={str(database)!r})); "
+        "c.ensure_schema(); print(c.health.check().status, 'alembic' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["healthy", "False"]

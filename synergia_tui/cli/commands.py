@@ -111,6 +111,8 @@ def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from alembic.util.exc import CommandError  # deferred: only `db` commands need Alembic
+
     url = settings.database_url
     container = _container(settings, check_schema=False)
     try:
@@ -131,7 +133,9 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
             mark = " (head)" if state.up_to_date else f" (head is {state.head})"
             print(f"{state.current or '(empty)'}{mark}")
         elif sub == "history":
-            script = migrations.ScriptDirectory.from_config(migrations.alembic_config())
+            from alembic.script import ScriptDirectory
+
+            script = ScriptDirectory.from_config(migrations.alembic_config())
             for rev in script.walk_revisions():
                 head = " (head)" if rev.is_head else ""
                 print(f"{rev.revision}{head}  {rev.doc}")
@@ -141,7 +145,7 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
             migrations.downgrade(url, "base")
             migrations.upgrade(url)
             print(f"database reset to {migrations.current_revision(engine)}")
-    except migrations.CommandError as exc:
+    except CommandError as exc:
         raise SynergiaError(f"migration failed: {exc}".splitlines()[0]) from None
     finally:
         container.close()

@@ -1,28 +1,40 @@
-"""Alembic, driven from code: where the schema is, where it should be, and moving it there."""
+"""Alembic, driven from code: where the schema is, where it should be, and moving it there.
+
+Finding out where the schema stands (at every start and health check) needs no Alembic: the
+revision ids are read from the migration files and from ``alembic_version`` with plain SQL.
+Alembic itself (about 14 MiB and a noticeable import) loads only to actually migrate.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError  # re-exported for the CLI
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL, Engine
 
 from synergia_tui.core import paths
 from synergia_tui.core.clock import utcnow
 from synergia_tui.core.errors import SchemaError, StorageError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 log = logging.getLogger(__name__)
+
+_REVISION = re.compile(r"""^revision\s*(?::[^=\n]+)?=\s*['"]([^'"]+)['"]""", re.MULTILINE)
+_DOWN_REVISION = re.compile(r"""^down_revision\s*(?::[^=\n]+)?=\s*(.+)$""", re.MULTILINE)
+_QUOTED = re.compile(r"""['"]([^'"]+)['"]""")
 
 
 def alembic_config(url: URL | None = None) -> Config:
     """An Alembic config for the bundled migrations; ``url`` reaches env.py without string escaping."""
+    from alembic.config import Config
+
     config = Config(str(paths.resource("alembic.ini")))
     config.set_main_option("script_location", str(paths.resource("migrations")))
     if url is not None:
@@ -30,15 +42,34 @@ def alembic_config(url: URL | None = None) -> Config:
     return config
 
 
+def known_revisions() -> dict[str, tuple[str, ...]]:
+    """Every revision this version of Synergia ships, with the revisions it follows."""
+    revisions: dict[str, tuple[str, ...]] = {}
+    for script in sorted((paths.resource("migrations") / "versions").glob("*.py")):
+        source = script.read_text(encoding="utf-8")
+        revision = _REVISION.search(source)
+        if revision is None:
+            continue
+        down = _DOWN_REVISION.search(source)
+        revisions[revision.group(1)] = tuple(_QUOTED.findall(down.group(1))) if down else ()
+    return revisions
+
+
 def head_revision() -> str | None:
-    """The newest revision this version of Synergia knows."""
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    """The newest revision this version of Synergia knows (the history is linear)."""
+    revisions = known_revisions()
+    followed = {down for downs in revisions.values() for down in downs}
+    heads = sorted(set(revisions) - followed)
+    return heads[0] if heads else None
 
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (None for an empty database)."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        rows = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
+        return next(iter(sorted(rows)), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,14 +91,8 @@ class SchemaState:
 
 def schema_state(engine: Engine) -> SchemaState:
     current = current_revision(engine)
-    script = ScriptDirectory.from_config(alembic_config())
-    known = True
-    if current is not None:
-        try:
-            known = script.get_revision(current) is not None
-        except CommandError:
-            known = False
-    return SchemaState(current=current, head=script.get_current_head(), known=known)
+    known = current is None or current in known_revisions()
+    return SchemaState(current=current, head=head_revision(), known=known)
 
 
 def _private_sqlite_file(url: URL) -> None:
@@ -84,11 +109,15 @@ def _private_sqlite_file(url: URL) -> None:
 
 
 def upgrade(url: URL, revision: str = "head") -> None:
+    from alembic import command
+
     _private_sqlite_file(url)
     command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: URL, revision: str) -> None:
+    from alembic import command
+
     _private_sqlite_file(url)
     command.downgrade(alembic_config(url), revision)
 
