@@ -17,6 +17,7 @@ from synergia_tui.core.errors import (
     ProviderRateLimitedError,
     ProviderUnavailableError,
 )
+from synergia_tui.providers._transport import transport_error
 from synergia_tui.providers.base import (
     ChatTurn,
     DiscoveredModel,
@@ -124,20 +125,17 @@ class OpenAIProvider:
 
     def _map(self, err: BaseException, *, started: bool, listing: bool) -> ProviderError:
         name = self.name
-        if isinstance(err, openai.APITimeoutError | httpx2.TimeoutException):
-            return ProviderUnavailableError(
-                f"{name}: no answer from {self.base_url} within {self.timeout:g} s (timed out)"
-            )
-        if isinstance(err, openai.APIConnectionError | httpx2.TransportError):
-            if started:
-                return ProviderUnavailableError(
-                    f"{name}: the connection was lost in the middle of the answer"
-                )
-            return ProviderUnavailableError(f"{name}: cannot connect to {self.base_url}")
-        if isinstance(err, json.JSONDecodeError):
-            return ProviderBadResponseError(
-                f"{name}: the answer was not valid JSON (malformed data)"
-            )
+        transport = transport_error(
+            err,
+            name=name,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            started=started,
+            timeout_errors=(openai.APITimeoutError,),
+            connection_errors=(openai.APIConnectionError,),
+        )
+        if transport is not None:
+            return transport
         if isinstance(err, openai.APIStatusError):
             return self._map_status(err, listing=listing)
         if isinstance(err, openai.APIResponseValidationError):
