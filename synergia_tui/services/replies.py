@@ -174,7 +174,9 @@ class ReplyStreamer:
         try:
             while True:
                 try:
-                    provider = self.provider_factory(plan.target)
+                    # On a thread: the first call imports the SDK (most of a second), which
+                    # would otherwise freeze the UI's event loop.
+                    provider = await asyncio.to_thread(self.provider_factory, plan.target)
                     try:
                         async for event in provider.stream_chat(plan.turns, system=plan.system):
                             if isinstance(event, TextDelta):
