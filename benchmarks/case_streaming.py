@@ -1,7 +1,9 @@
 """Case 4: the UI while a reply streams 4,000 tokens at 1,000 tokens/s from a local server.
 
 The server is the fake OpenAI-compatible SSE server of the test suite
-(``tests/fake_provider_server.py``). Headless ``SynergiaApp`` over real services on SQLite:
+(``tests/fake_provider_server.py``), run in a process of its own as a real provider would be:
+in the app's process its pacing thread would wait for the app's GIL and slow the stream down.
+Headless ``SynergiaApp`` over real services on SQLite:
 
 - key echo: from a key press in the prompt box until the character is in the box and a frame
   has been drawn; while the reply streams, against the same when idle
@@ -16,11 +18,15 @@ The server is the fake OpenAI-compatible SSE server of the test suite
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
+import multiprocessing
 import os
 import statistics
 import sys
 import time
+from collections.abc import Iterator
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +71,43 @@ def fake_server_module() -> Any:
     except Exception as exc:
         raise UINotAvailable(f"cannot import tests/fake_provider_server.py: {exc}") from exc
     return module
+
+
+def _serve(chunks: list[str], tokens_per_second: float, conn: Connection) -> None:
+    """In the server's own process: serve the script until the parent says stop or goes away."""
+    fake = fake_server_module()
+    script = fake.Script(chunks=chunks, tokens_per_second=tokens_per_second)
+    with fake.FakeProviderServer(script) as server:
+        conn.send(server.openai_base_url)
+        with contextlib.suppress(EOFError):
+            conn.recv()
+
+
+@contextlib.contextmanager
+def provider_process(chunks: list[str], tokens_per_second: float) -> Iterator[str]:
+    """The fake provider in a separate process; yields its OpenAI base URL."""
+    fake_server_module()  # fail early, here, with a clear reason
+    context = multiprocessing.get_context("spawn")
+    parent, child = context.Pipe()
+    process = context.Process(
+        target=_serve, args=(chunks, tokens_per_second, child), name="fake-provider", daemon=True
+    )
+    process.start()
+    try:
+        deadline = time.perf_counter() + 60
+        while not parent.poll(0.05):
+            if not process.is_alive():
+                raise UINotAvailable(f"the fake provider process exited ({process.exitcode})")
+            if time.perf_counter() > deadline:
+                raise UINotAvailable("the fake provider process did not start within 60 s")
+        yield parent.recv()
+    finally:
+        with contextlib.suppress(OSError):
+            parent.send(None)
+        process.join(5)
+        if process.is_alive():
+            process.kill()
+            process.join()
 
 
 def check_streaming_ui() -> None:
@@ -133,12 +176,10 @@ def _reply_text(app: Any) -> str:
 
 async def _measure(options: Options, tokens: int) -> list[Row]:
     check_streaming_ui()
-    fake = fake_server_module()
     os.environ.setdefault(API_KEY_ENV, "bench-key")
-    script = fake.Script(chunks=chunks(tokens), tokens_per_second=1000.0)
-    with fake.FakeProviderServer(script) as server, sqlite_database() as db:
-        baseline_complete = [stream_duration(server.openai_base_url) for _ in range(2)]
-        model_id = datagen.add_model(db, base_url=server.openai_base_url)
+    with provider_process(chunks(tokens), 1000.0) as base_url, sqlite_database() as db:
+        baseline_complete = [stream_duration(base_url) for _ in range(2)]
+        model_id = datagen.add_model(db, base_url=base_url)
         container = db.container()
         services = container.async_services()
         try:

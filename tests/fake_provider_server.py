@@ -143,6 +143,8 @@ class FakeProviderServer:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._connections: set[socket.socket] = set()
+        self.connections_opened = 0
+        """How many TCP connections clients have opened (a reused client opens one)."""
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -232,6 +234,7 @@ class FakeProviderServer:
         with self._lock:
             if open_:
                 self._connections.add(connection)
+                self.connections_opened += 1
             else:
                 self._connections.discard(connection)
 
@@ -410,8 +413,12 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             return
 
-    def _pace(self, script: Script) -> bool:
-        return self.owner._sleep(1.0 / script.tokens_per_second if script.tokens_per_second else 0)
+    def _pace(self, script: Script, started: float, sent: int) -> bool:
+        """Wait until chunk ``sent`` is due: the rate holds on average, however late a wake-up."""
+        if not script.tokens_per_second:
+            return self.owner._sleep(0)
+        due = started + (sent + 1) / script.tokens_per_second
+        return self.owner._sleep(due - time.monotonic())
 
     def _fault(self, script: Script) -> _Fault | None:
         faults = [
@@ -480,11 +487,12 @@ class _Handler(BaseHTTPRequestHandler):
 
         self._start_stream()
         self._write(chunk({"role": "assistant", "content": "", "refusal": None}))
+        started = time.monotonic()
         for sent, text in enumerate(chunks):
             if fault is not None and fault.after == sent:
                 self._apply_fault(fault, error_event, malformed)
                 return
-            if not self._pace(script):
+            if not self._pace(script, started, sent):
                 self._cut()
                 return
             self._write(chunk({"content": text}))
@@ -565,11 +573,12 @@ class _Handler(BaseHTTPRequestHandler):
             )
         )
         self._write(event("ping", {"type": "ping"}))
+        started = time.monotonic()
         for sent, text in enumerate(chunks):
             if fault is not None and fault.after == sent:
                 self._apply_fault(fault, error_event, malformed)
                 return
-            if not self._pace(script):
+            if not self._pace(script, started, sent):
                 self._cut()
                 return
             self._write(

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from synergia_tui.models import AIModelCreate
-from synergia_tui.services.replies import INTERRUPTED, ReplyStreamer
+from synergia_tui.services.replies import INTERRUPTED, ProviderPool, ReplyStreamer
 from tests.fake_provider_server import Script, fake_provider  # noqa: F401
 
 
@@ -226,3 +226,47 @@ async def test_switching_model_mid_chat_records_each_reply_model_and_usage_adds_
     assert (usage.prompt_tokens, usage.completion_tokens) == (300, 30)
     assert usage.cost == one.cost + two.cost
     assert container.chats.get_chat(chat_id).model_name == "pricier"
+
+
+async def test_a_provider_pool_reuses_one_client_and_its_connection_for_every_reply(
+    container, fake_provider
+):
+    model = add_model(container, fake_provider, "openai")
+    chat_id = container.chats.create_chat(model_id=model.id).id
+    pool = ProviderPool()
+    services = container.async_services()
+    try:
+        for prompt in ("one", "two", "three"):
+            container.messages.add_user_message(chat_id, prompt, model_id=model.id)
+            plan = container.replies.prepare(chat_id, model_id=model.id)
+            final = await ReplyStreamer(services, providers=pool).stream(plan)
+            assert (final.status, final.content) == ("complete", fake_provider.script.reply)
+        assert len(fake_provider.requests) == 3
+        assert fake_provider.connections_opened == 1
+    finally:
+        await pool.aclose()
+        services.shutdown()
+
+
+async def test_after_a_failed_reply_the_pool_starts_a_fresh_client(container, fake_provider):
+    model = add_model(container, fake_provider, "openai")
+    chat_id = container.chats.create_chat(model_id=model.id).id
+    container.messages.add_user_message(chat_id, "hi", model_id=model.id)
+    target = container.replies.target_of(model.id)
+    pool = ProviderPool()
+    services = container.async_services()
+    try:
+        first = pool.get(target)  # made ahead, as while a prompt is typed
+        fake_provider.script = Script(reply="partial answer here", cut_after=2)
+        plan = container.replies.prepare(chat_id, model_id=model.id)
+        failed = await ReplyStreamer(services, providers=pool).stream(plan)
+        fake_provider.script = Script(reply="whole answer")
+        plan = container.replies.prepare(chat_id, model_id=model.id)
+        final = await ReplyStreamer(services, providers=pool).stream(plan)
+        assert (failed.status, failed.content) == ("error", "partial answer ")
+        assert (final.status, final.content) == ("complete", "whole answer")
+        assert len(fake_provider.requests) == 2
+        assert pool.get(target) is not first
+    finally:
+        await pool.aclose()
+        services.shutdown()

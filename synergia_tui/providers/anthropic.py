@@ -51,6 +51,8 @@ class AnthropicProvider:
             timeout=timeout,
             max_retries=0,
         )
+        # Resolved now, not on the first reply: its first access imports the SDK's message types.
+        self._messages = self._client.messages
 
     async def stream_chat(
         self,
@@ -68,7 +70,7 @@ class AnthropicProvider:
         prompt_tokens: int | None = None
         completion_tokens: int | None = None
         try:
-            stream = await self._client.messages.create(
+            stream = await self._messages.create(
                 model=self.target.api_model,
                 max_tokens=max_tokens if max_tokens is not None else DEFAULT_MAX_TOKENS,
                 messages=[{"role": turn.role, "content": turn.content} for turn in turns],

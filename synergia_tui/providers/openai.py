@@ -50,6 +50,8 @@ class OpenAIProvider:
             timeout=timeout,
             max_retries=0,
         )
+        # Resolved now, not on the first reply: its first access imports the SDK's chat types.
+        self._completions = self._client.chat.completions
 
     async def stream_chat(
         self,
@@ -71,7 +73,7 @@ class OpenAIProvider:
         finished = False
         usage = Usage(prompt_tokens=None, completion_tokens=None)
         try:
-            stream = await self._client.chat.completions.create(
+            stream = await self._completions.create(
                 model=self.target.api_model,
                 messages=messages,  # type: ignore[arg-type]
                 stream=True,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -17,7 +18,7 @@ from typing import Any
 
 from synergia_tui.core.errors import ProviderError, ProviderRateLimitedError, ValidationError
 from synergia_tui.core.logging import redaction_filter
-from synergia_tui.models import Message, MessageRead
+from synergia_tui.models import AIModel, Message, MessageRead
 from synergia_tui.providers.base import (
     ChatTurn,
     Provider,
@@ -82,6 +83,58 @@ def build_turns(history: list[Message], context_window: int | None) -> list[Chat
     return turns
 
 
+def _target(model: AIModel) -> ProviderTarget:
+    return ProviderTarget(
+        provider=model.provider,
+        api_model=model.api_model,
+        base_url=model.base_url,
+        api_key_env=model.api_key_env,
+    )
+
+
+class ProviderPool:
+    """One provider client per target for a whole session.
+
+    Replies after the first reuse the client and its open connections (no new TLS handshake),
+    and ``get`` can run ahead of a reply, on a thread, while the prompt is still being typed:
+    making the first client imports its SDK and sets up TLS, most of a second.
+    """
+
+    def __init__(self, factory: Callable[[ProviderTarget], Provider] = create_provider) -> None:
+        self.factory = factory
+        self._clients: dict[ProviderTarget, Provider] = {}
+        self._lock = threading.Lock()
+
+    def __contains__(self, target: ProviderTarget) -> bool:
+        with self._lock:
+            return target in self._clients
+
+    def get(self, target: ProviderTarget) -> Provider:
+        """The client for ``target``, made now if there is none yet (blocking: call on a thread)."""
+        with self._lock:
+            provider = self._clients.get(target)
+        if provider is None:
+            made = self.factory(target)
+            with self._lock:
+                provider = self._clients.setdefault(target, made)
+        return provider
+
+    async def discard(self, target: ProviderTarget) -> None:
+        """Close and forget ``target``'s client (after a failure: the next reply starts afresh)."""
+        with self._lock:
+            provider = self._clients.pop(target, None)
+        if provider is not None:
+            await provider.aclose()
+
+    async def aclose(self) -> None:
+        """Close every client."""
+        with self._lock:
+            providers = list(self._clients.values())
+            self._clients.clear()
+        for provider in providers:
+            await provider.aclose()
+
+
 class ReplyService:
     """Prepares replies and recovers the ones a crash left behind; scoped to one user."""
 
@@ -107,18 +160,18 @@ class ReplyService:
             )
             chat.updated_at = message.created_at
             uow.commit()
-            target = ProviderTarget(
-                provider=model.provider,
-                api_model=model.api_model,
-                base_url=model.base_url,
-                api_key_env=model.api_key_env,
-            )
             return ReplyPlan(
                 message=read_message(message, model.name),
-                target=target,
+                target=_target(model),
                 turns=tuple(turns),
                 system=chat.system_prompt,
             )
+
+    def target_of(self, model_id: uuid.UUID) -> ProviderTarget | None:
+        """Where replies from ``model_id`` go (None for an unknown model)."""
+        with self.db.unit_of_work() as uow:
+            model = uow.models.get(model_id)
+            return _target(model) if model is not None else None
 
     def recover_interrupted(self) -> int:
         """Mark this user's replies still ``streaming`` from an earlier run as interrupted.
@@ -148,12 +201,16 @@ class ReplyStreamer:
         self,
         services: Any,
         *,
+        providers: ProviderPool | None = None,
         provider_factory: Callable[[ProviderTarget], Provider] = create_provider,
         save_interval: float = 0.5,
         max_retry_wait: float = 10.0,
         max_retries: int = 2,
     ) -> None:
         self.services = services  # an AsyncServices: every call runs off the event loop
+        # Without a pool (one-off replies: ``synergia ask``), a client is made for the reply and
+        # closed after it.
+        self.providers = providers
         self.provider_factory = provider_factory
         self.save_interval = save_interval
         self.max_retry_wait = max_retry_wait
@@ -176,7 +233,10 @@ class ReplyStreamer:
                 try:
                     # On a thread: the first call imports the SDK (most of a second), which
                     # would otherwise freeze the UI's event loop.
-                    provider = await asyncio.to_thread(self.provider_factory, plan.target)
+                    pool = self.providers
+                    make = pool.get if pool is not None else self.provider_factory
+                    provider = await asyncio.to_thread(make, plan.target)
+                    failed = True
                     try:
                         async for event in provider.stream_chat(plan.turns, system=plan.system):
                             if isinstance(event, TextDelta):
@@ -194,8 +254,12 @@ class ReplyStreamer:
                                     last_save = now
                             elif isinstance(event, Usage):
                                 usage = event
+                        failed = False
                     finally:
-                        await provider.aclose()
+                        if pool is None:
+                            await provider.aclose()
+                        elif failed:
+                            await pool.discard(plan.target)
                     break
                 except ProviderRateLimitedError as exc:
                     wait = exc.retry_after if exc.retry_after is not None else 1.0

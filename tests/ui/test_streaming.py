@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from synergia_tui.models import AIModelCreate
+from synergia_tui.ui.widgets.message_pane import RenderedSegment
 from tests.fake_provider_server import Script, fake_provider  # noqa: F401
 from tests.ui.conftest import notifications, screen_text, settle
 
@@ -191,3 +192,77 @@ async def test_quitting_while_a_reply_streams_stores_it_as_cancelled(
     _, messages = stored(ui_container)
     assert messages[-1].status == "cancelled"
     assert messages[-1].content.startswith("w0 w1 w2")
+
+
+async def test_typing_a_prompt_makes_the_models_client_before_enter_and_replies_reuse_it(
+    make_app, ui_container, served_model, fake_provider
+):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.main_screen
+        await pilot.press(*"hel")
+        target = ui_container.replies.target_of(served_model.id)
+        await wait_until(pilot, lambda: screen.providers is not None and target in screen.providers)
+        assert fake_provider.requests == []  # made ready, nothing sent yet
+        await pilot.press(*"lo", "enter")
+        await settle(pilot)
+        await pilot.press(*"again", "enter")
+        await settle(pilot)
+        _, messages = stored(ui_container)
+        assert [(m.role, m.status) for m in messages] == [
+            ("user", "complete"),
+            ("assistant", "complete"),
+        ] * 2
+        assert fake_provider.connections_opened == 1
+
+
+def long_reply(paragraphs: int) -> str:
+    """Numbered paragraphs, with a fenced block (holding blank lines) in the middle."""
+    parts = [f"Paragraph {i} says something about item {i}." for i in range(paragraphs)]
+    fence = "```python\ndef f():\n\n\n    return 1\n\n\nprint(f())\n```"
+    parts.insert(paragraphs // 2, fence)
+    return "\n\n".join(parts) + "\n"
+
+
+async def test_a_long_reply_is_shown_whole_in_drawn_segments_and_redrawn_on_resize(
+    make_app, ui_container, served_model, fake_provider
+):
+    reply = long_reply(150)
+    fake_provider.script = Script(chunks=reply.splitlines(keepends=True), tokens_per_second=150)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"write a lot", "enter")
+        await settle(pilot)
+        screen = app.main_screen
+        _, messages = stored(ui_container)
+        assert (messages[-1].status, messages[-1].content) == ("complete", reply)
+        view = screen.pane.views[-1]
+        segments = list(view.query_children(RenderedSegment))
+        assert len(segments) >= 2  # finished stretches are drawn lines, not Markdown blocks
+        assert view.shown_source == reply
+        for segment in segments:  # a code fence is never cut between segments
+            assert segment.source.count("```") % 2 == 0
+        assert "Paragraph 149 says" in screen_text(app)
+        screen.pane.scroll_to_widget(view, animate=False, top=True)
+        await pilot.pause()
+        drawn = screen_text(app)
+        assert "Paragraph 1 says something about item 1." in drawn
+
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        view = screen.pane.views[-1]
+        assert list(view.query_children(RenderedSegment)) == []
+        assert view.markdown.source == reply
+        screen.pane.scroll_end(animate=False)
+        await pilot.pause()
+        assert "Paragraph 149 says" in screen_text(app)
+
+        # Back at the first size the reply is one Markdown again, and it looks exactly as the
+        # drawn segments did.
+        await pilot.resize_terminal(100, 30)
+        await settle(pilot)
+        screen.pane.scroll_to_widget(view, animate=False, top=True)
+        await pilot.pause()
+        assert screen_text(app) == drawn

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from synergia_tui.models import AIModelRead, ChatRead
     from synergia_tui.services.facade import AsyncServices
     from synergia_tui.services.reads import HealthReport
+    from synergia_tui.services.replies import ProviderPool
     from synergia_tui.ui.app import SynergiaApp
 
 CHAT_PAGE = 50
@@ -98,6 +99,8 @@ class MainScreen(ReplyWorkers, Screen[None]):
         self._older_cursor: Any = None
         self._health_running = False
         self.live_replies: dict[uuid.UUID, LiveReply] = {}
+        self.warmed_models: set[uuid.UUID] = set()
+        self.providers: ProviderPool | None = None
         self._first_run_offered = False
 
     @property
@@ -138,6 +141,11 @@ class MainScreen(ReplyWorkers, Screen[None]):
         self.set_interval(60, self._refresh_times)
         if self.synergia_app.services is not None:  # handed in ready (tests, embedding)
             self.services_ready(self.synergia_app.services)
+
+    async def on_unmount(self) -> None:
+        # A reply still streaming closes its own client when it is cancelled (stored first).
+        if self.providers is not None and not self.live_replies:
+            await self.providers.aclose()
 
     # -- start-up, called by the app -----------------------------------------------------------
 
@@ -453,6 +461,11 @@ class MainScreen(ReplyWorkers, Screen[None]):
             return
         self.prompt.clear()
         self.send_prompt(event.text)
+
+    @on(PromptBox.Changed)
+    def _prompt_changed(self) -> None:
+        if self.prompt.text:
+            self.warm_up_model(self._current_model_id())
 
     @on(PromptBox.LargePaste)
     def _large_paste(self, event: PromptBox.LargePaste) -> None:

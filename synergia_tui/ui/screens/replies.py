@@ -8,6 +8,7 @@ soon as the user comes back to that chat.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -18,6 +19,8 @@ from synergia_tui.core.errors import SynergiaError
 
 if TYPE_CHECKING:
     from synergia_tui.models import MessageRead
+    from synergia_tui.services.facade import AsyncServices
+    from synergia_tui.services.replies import ProviderPool
     from synergia_tui.ui.screens.main import MainScreen
     from synergia_tui.ui.widgets.message_pane import MessageView
 
@@ -40,6 +43,36 @@ class ReplyWorkers:
     """Mixed into ``MainScreen``: everything about replies in flight."""
 
     live_replies: dict[uuid.UUID, LiveReply]
+    warmed_models: set[uuid.UUID]
+    providers: ProviderPool | None
+
+    def warm_up_model(self: MainScreen, model_id: uuid.UUID | None) -> None:
+        """Load what a reply from ``model_id`` needs while the prompt is being typed (once)."""
+        if model_id is None or model_id in self.warmed_models:
+            return
+        services = self._services_or_none(quiet=True)
+        if services is None or services.replies is None:
+            return
+        self.warmed_models.add(model_id)
+        self._warm_up(services, model_id)
+
+    @work(group="warm-up", exit_on_error=False)
+    async def _warm_up(self: MainScreen, services: AsyncServices, model_id: uuid.UUID) -> None:
+        pool = self.provider_pool()
+        # A failure here changes nothing: the reply itself makes the client and reports it.
+        with contextlib.suppress(SynergiaError, ImportError):
+            target = await services.replies.target_of(model_id)
+            if target is not None:
+                await asyncio.to_thread(pool.get, target)
+
+    def provider_pool(self: MainScreen) -> ProviderPool:
+        """The session's provider clients (made on first use; closed when the screen goes)."""
+        if self.providers is None:
+            # Deferred like every database-side import of the UI: it loads after first paint.
+            from synergia_tui.services.replies import ProviderPool
+
+            self.providers = ProviderPool()
+        return self.providers
 
     def request_reply(
         self: MainScreen, chat_id: uuid.UUID, user_message: MessageRead | None = None
@@ -97,7 +130,8 @@ class ReplyWorkers:
                 await live.view.append_stream(chunk)
 
         try:
-            final = await ReplyStreamer(services).stream(plan, on_text)
+            streamer = ReplyStreamer(services, providers=self.provider_pool())
+            final = await streamer.stream(plan, on_text)
         except asyncio.CancelledError:
             # The streamer stored the reply as cancelled; show it so, then let the worker end.
             final = plan.message.model_copy(update={"status": "cancelled", "content": live.text})

@@ -8,6 +8,11 @@ Streaming hook (for the reply engineer)::
 
 ``append_stream`` feeds a ``Markdown.get_stream`` (which batches fast updates) and the pane
 stays scrolled to the bottom while the user has not scrolled away (``anchor``).
+
+A long reply streams into a chain of short Markdown segments; each segment that can no longer
+change is drawn once and replaced by a ``RenderedSegment`` holding those lines. Textual lays out
+every Markdown block on every frame, so without this a reply of thousands of tokens would cost
+more per frame the longer it grows.
 """
 
 from __future__ import annotations
@@ -19,8 +24,11 @@ from markdown_it import MarkdownIt
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.geometry import Size
 from textual.message import Message
+from textual.strip import Strip
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Label, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
@@ -71,6 +79,52 @@ def _prompt_parser() -> MarkdownIt:
     return MarkdownIt("gfm-like", {"breaks": True})
 
 
+def draw_lines(segment: Markdown) -> list[Strip] | None:
+    """The lines ``segment`` draws at its current width, or None when it cannot be drawn yet.
+
+    An offline compositor lays out and draws the segment as if it were a screen of its own:
+    the same widgets, styles and theme, so the lines are exactly those Textual would show.
+    """
+    # Textual is pinned (pyproject); its compositor is the one piece of it used privately.
+    from textual._compositor import Compositor
+
+    width = segment.size.width
+    if not segment.is_attached or not width or segment.parent is None:
+        return None
+    parent = segment.parent
+    height = segment.get_content_height(parent.size, segment.app.size, width)
+    if not height:
+        return None
+    compositor = Compositor()
+    compositor.reflow(segment, Size(width, height))
+    return compositor.render_strips(Size(width, height))
+
+
+class RenderedSegment(Widget):
+    """A finished stretch of a streaming reply, shown as the lines its Markdown drew.
+
+    One widget with a fixed height instead of dozens of Markdown blocks: layout skips it, and
+    drawing it is a list lookup. ``source`` is its Markdown, for drawing again at a new width.
+    """
+
+    DEFAULT_CSS = """
+    RenderedSegment {
+        width: 1fr;
+    }
+    """
+
+    def __init__(self, source: str, lines: list[Strip]) -> None:
+        super().__init__()
+        self.source = source
+        self._lines = lines
+        self.styles.height = len(lines)
+
+    def render_line(self, y: int) -> Strip:
+        if 0 <= y < len(self._lines):
+            return self._lines[y]
+        return Strip.blank(self.size.width)
+
+
 class MessageView(Vertical):
     """One message: a header line and its Markdown body (control characters made visible)."""
 
@@ -81,7 +135,7 @@ class MessageView(Vertical):
         self._streamed = ""
         self._pending: list[str] = []
         self._segment_text = ""
-        self._pinned_width = 0
+        self._drawn_width = 0
         self._flush_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -103,8 +157,17 @@ class MessageView(Vertical):
 
     @property
     def markdown(self) -> Markdown:
-        """The (first) Markdown body; a finished message has exactly one."""
-        return self.query_one(Markdown)
+        """The Markdown body (of a long streamed reply: its last segment)."""
+        return self.query_children(Markdown).last()
+
+    @property
+    def shown_source(self) -> str:
+        """The Markdown on screen: every segment's source, in order."""
+        return "".join(
+            child.source or ""
+            for child in self.children
+            if isinstance(child, Markdown | RenderedSegment)
+        )
 
     async def append_stream(self, text: str) -> None:
         """Add a chunk of a streaming reply; it reaches the screen within ``STREAM_FLUSH_S``."""
@@ -121,46 +184,45 @@ class MessageView(Vertical):
             return
         chunk = neutralize("".join(self._pending))
         self._pending.clear()
-        segment = list(self.query_children(Markdown))[-1]
+        segment = self.markdown
         if len(segment.children) >= SEGMENT_BLOCKS:
-            # Each block Textual mounts restyles its siblings, so one long Markdown grows
-            # quadratically. A long reply streams into a chain of short segments instead,
-            # split at a blank line outside code fences; set_final joins them again.
+            # Start a new segment at a blank line outside code fences; the closed one is drawn
+            # once and replaced by its lines (see RenderedSegment).
             split = _segment_split(self._segment_text, chunk)
             if split is not None:
                 await self._write(chunk[:split])
                 await self._end_markdown_stream()
-                closed = segment
-                # A closed segment no longer changes: pin its height so that every later
-                # layout pass skips measuring its blocks (the cost would grow with the reply).
-                self.call_after_refresh(self._pin_height, closed)
-                segment = self._new_markdown()
-                await self.mount(segment, after=list(self.query_children(Markdown))[-1])
+                await self.mount(self._new_markdown(), after=segment)
                 self._segment_text = ""
                 chunk = chunk[split:]
+                self.call_after_refresh(self._freeze, segment)
         await self._write(chunk)
 
-    def _pin_height(self, segment: Markdown) -> None:
-        if segment.is_attached and segment.size.height:
-            segment.styles.height = segment.size.height
-            segment.add_class("-pinned")
+    async def _freeze(self, segment: Markdown) -> None:
+        """Replace a closed segment by the lines it draws."""
+        if segment is self.markdown:
+            return  # the stream ended and the segments were joined again meanwhile
+        lines = draw_lines(segment)
+        if lines is None:
+            return  # not laid out (or no longer mounted): it stays a Markdown, still correct
+        await self.mount(RenderedSegment(segment.source, lines), before=segment)
+        await segment.remove()
 
-    def on_resize(self, event: events.Resize) -> None:
-        # Text rewraps at a new width: pinned heights are stale until measured again. (A reply
-        # growing taller resizes the view too; that changes nothing here.)
-        if event.size.width == self._pinned_width:
+    async def on_resize(self, event: events.Resize) -> None:
+        # Drawn segments are lines of a given width: at a new width, draw the reply again.
+        # (A reply growing taller resizes the view too; that changes nothing here.)
+        if event.size.width == self._drawn_width:
             return
-        self._pinned_width = event.size.width
-        for segment in self.query_children(Markdown).filter(".-pinned"):
-            segment.styles.height = "auto"
-            segment.remove_class("-pinned")
-            self.call_after_refresh(self._pin_height, segment)
+        self._drawn_width = event.size.width
+        if self.query_children(RenderedSegment):
+            await self._end_markdown_stream()
+            await self._show_whole(self.shown_source, neutralized=True)
 
     async def _write(self, text: str) -> None:
         if not text:
             return
         if self._stream is None:
-            self._stream = Markdown.get_stream(list(self.query_children(Markdown))[-1])
+            self._stream = Markdown.get_stream(self.markdown)
         self._segment_text += text
         await self._stream.write(text)
 
@@ -176,13 +238,18 @@ class MessageView(Vertical):
         self._pending.clear()
         await self._end_markdown_stream()
 
-    async def _show_whole(self, text: str) -> None:
+    async def _show_whole(self, text: str, *, neutralized: bool = False) -> None:
         """One Markdown body showing ``text`` (the segments of a stream joined again)."""
-        segments = list(self.query_children(Markdown))
-        if len(segments) > 1:
-            await self.remove_children(segments[1:])
-        self._segment_text = ""
-        await segments[0].update(neutralize(text))
+        body = self.markdown
+        others = [
+            child
+            for child in self.children
+            if isinstance(child, Markdown | RenderedSegment) and child is not body
+        ]
+        if others:
+            await self.remove_children(others)
+        self._segment_text = text if neutralized else neutralize(text)
+        await body.update(self._segment_text)
 
     async def resume_stream(self, text: str) -> None:
         """Show everything a reply streamed so far, then keep growing it with ``append_stream``."""
@@ -197,8 +264,12 @@ class MessageView(Vertical):
         await self._end_stream()
         self.message = message
         self.query_one(".message-header", Label).update(header_text(message))
-        if message.content != shown or len(list(self.query_children(Markdown))) > 1:
-            await self._show_whole(message.content)
+        if message.content != shown:
+            if shown and message.content.startswith(shown):
+                # What had not reached the screen yet (a stop, or the last batch): add it.
+                await self.markdown.append(neutralize(message.content[len(shown) :]))
+            else:
+                await self._show_whole(message.content)
         self.query_one(".message-error", Static).update(self._error_text())
         self._show_state()
 
