@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import URL
 
 from synergia_tui.bootstrap import build
@@ -67,6 +67,30 @@ def test_the_schema_has_the_indexes_the_queries_need(db_url):
         engine.dispose()
     assert ("chat_id", "created_at", "id") in message_indexes
     assert ("user_id", "is_deleted", "updated_at") in chat_indexes
+
+
+def test_start_up_finds_interrupted_replies_through_the_partial_index_not_a_scan(container, db_url):
+    statements: list[tuple[str, object]] = []
+    engine = container.db.engine
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if "FROM messages" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        container.replies.recover_interrupted()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len(statements) == 1
+    statement, parameters = statements[0]
+    with engine.connect() as conn:
+        if db_url.get_backend_name() == "sqlite":
+            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).fetchall()
+        else:
+            conn.exec_driver_sql("SET enable_seqscan = off")  # an empty table is scanned anyway
+            plan = conn.exec_driver_sql(f"EXPLAIN {statement}", parameters).fetchall()
+    assert "ix_messages_streaming" in " ".join(str(row) for row in plan)
 
 
 NEXT_REVISION = '''"""a later revision, only for tests"""

@@ -20,6 +20,9 @@ Status = Literal["complete", "streaming", "cancelled", "error"]
 ROLES: tuple[str, ...] = ("system", "user", "assistant")
 STATUSES: tuple[str, ...] = ("complete", "streaming", "cancelled", "error")
 COST_TYPE = ExactDecimal(20, 12)
+STILL_STREAMING = "status = 'streaming'"
+"""The rows of the partial index ``ix_messages_streaming``; a query must say it in these words
+(not with a bound parameter) for the databases to use that index."""
 
 
 class Message(SQLModel, table=True):
@@ -28,6 +31,13 @@ class Message(SQLModel, table=True):
     __tablename__ = "messages"
     __table_args__ = (
         Index("ix_messages_chat_created", "chat_id", "created_at", "id"),
+        # Only the rows still streaming: start-up finds a crash's leftovers without a scan.
+        Index(
+            "ix_messages_streaming",
+            "status",
+            sqlite_where=text(STILL_STREAMING),
+            postgresql_where=text(STILL_STREAMING),
+        ),
         CheckConstraint("role IN ('system', 'user', 'assistant')", name="known_role"),
         CheckConstraint(
             "status IN ('complete', 'streaming', 'cancelled', 'error')", name="known_status"

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, func, or_, text
 from sqlmodel import Session, col, select
 
 from synergia_tui.models import Message
+from synergia_tui.models.message import STILL_STREAMING
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,5 +80,5 @@ class MessageRepository:
 
     def streaming(self) -> list[Message]:
         """Replies left in the ``streaming`` state."""
-        statement = select(Message).where(Message.status == "streaming")
+        statement = select(Message).where(text(STILL_STREAMING))  # the partial index's rows
         return list(self.session.exec(statement))
