@@ -38,3 +38,22 @@ def test_quick_db_benchmark_prints_a_table_and_writes_json(tmp_path: Path) -> No
     for row in measured:
         assert row["median"] > 0 and row["baseline_median"] > 0
         assert row["ratio"] == row["median"] / row["baseline_median"]
+
+
+def test_quick_streaming_benchmark_streams_a_whole_reply_from_its_own_server_process(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "bench.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--only", "streaming", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = {row["name"]: row for row in json.loads(out.read_text())["rows"]}
+    complete = rows["reply complete on screen (500 tokens)"]
+    assert complete["samples"] and complete["baseline_samples"], complete
+    assert "not complete" not in (complete.get("note") or "")

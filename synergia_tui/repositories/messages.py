@@ -63,8 +63,8 @@ class MessageRepository:
         )
         return list(self.session.exec(statement))
 
-    def usage(self, chat_id: uuid.UUID) -> tuple[int, int, list[Decimal]]:
-        """Prompt tokens, completion tokens and every cost of a chat's live messages."""
+    def usage(self, chat_id: uuid.UUID) -> tuple[int, int, Decimal]:
+        """Prompt tokens, completion tokens and the total cost of a chat's live messages."""
         statement = select(
             func.coalesce(func.sum(Message.prompt_tokens), 0),
             func.coalesce(func.sum(Message.completion_tokens), 0),
@@ -76,7 +76,9 @@ class MessageRepository:
             col(Message.is_deleted).is_(False),
             col(Message.cost).is_not(None),
         )
-        return int(prompt), int(completion), [c for c in self.session.exec(costs) if c is not None]
+        # In batches: a chat of thousands of replies never holds all its costs at once.
+        rows = self.session.exec(costs.execution_options(yield_per=500))
+        return int(prompt), int(completion), sum((c for c in rows if c is not None), Decimal(0))
 
     def streaming(self) -> list[Message]:
         """Replies left in the ``streaming`` state."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 
 from synergia_tui.core.clock import utcnow
 from synergia_tui.core.errors import NotFoundError, ValidationError
@@ -148,8 +147,8 @@ class ChatService:
         """Tokens and cost of the chat so far (exact decimals)."""
         with self.db.unit_of_work() as uow:
             find_chat(uow, self.user_id, chat_id)
-            prompt, completion, costs = uow.messages.usage(chat_id)
-        return ChatUsage(prompt, completion, sum(costs, Decimal(0)))
+            prompt, completion, cost = uow.messages.usage(chat_id)
+        return ChatUsage(prompt, completion, cost)
 
     def export_chat(self, chat_id: uuid.UUID) -> ChatExport:
         """The chat with every live message, oldest first."""
