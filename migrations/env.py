@@ -44,6 +44,10 @@ def render_item(type_, obj, autogen_context):
 
 def _configure(**kwargs) -> None:
     url = kwargs.pop("url", None)
+    connection = kwargs.get("connection")
+    models.use_partial_indexes(
+        connection.dialect.name if connection is not None else url.get_backend_name()
+    )
     context.configure(
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite alters tables by copying them

@@ -8,6 +8,7 @@ from synergia_tui import __version__
 from synergia_tui.core.config import Settings
 from synergia_tui.core.db import create_db_engine
 from synergia_tui.core.migrations import ensure_schema
+from synergia_tui.models import use_partial_indexes
 from synergia_tui.services import (
     AsyncServices,
     ChatService,
@@ -50,7 +51,9 @@ class Container:
 
 def build(settings: Settings) -> Container:
     """Build the services for ``settings``; connects lazily (no query runs here)."""
-    db = Database(create_db_engine(settings.database_url))
+    engine = create_db_engine(settings.database_url)
+    use_partial_indexes(engine.dialect.name)
+    db = Database(engine)
     user = settings.synergia_user
     return Container(
         settings=settings,

@@ -7,7 +7,7 @@ from synergia_tui.models.ai_model import (
     AIModelRead,
     AIModelUpdate,
 )
-from synergia_tui.models.base import metadata
+from synergia_tui.models.base import metadata, use_partial_indexes
 from synergia_tui.models.chat import DEFAULT_TITLE, Chat, ChatRead
 from synergia_tui.models.message import ROLES, STATUSES, Message, MessageRead
 
@@ -25,4 +25,5 @@ __all__ = [
     "Message",
     "MessageRead",
     "metadata",
+    "use_partial_indexes",
 ]

@@ -8,11 +8,11 @@ from decimal import Decimal
 from typing import Literal
 
 from pydantic import ConfigDict
-from sqlalchemy import Boolean, CheckConstraint, Column, Index, text
+from sqlalchemy import Boolean, CheckConstraint, Column, text
 from sqlmodel import Field, SQLModel
 
 from synergia_tui.core.clock import utcnow
-from synergia_tui.models.base import new_id
+from synergia_tui.models.base import new_id, partial_index
 from synergia_tui.models.types import ExactDecimal, UTCDateTime
 
 ProviderName = Literal["openai", "anthropic", "ollama"]
@@ -39,13 +39,7 @@ class AIModel(AIModelBase, table=True):
 
     __tablename__ = "models"
     __table_args__ = (
-        Index(
-            "uq_models_name_live",
-            "name",
-            unique=True,
-            sqlite_where=text("is_deleted = false"),
-            postgresql_where=text("is_deleted = false"),
-        ),
+        partial_index("uq_models_name_live", "name", unique=True, where="is_deleted = false"),
         CheckConstraint("CAST(price_per_million_tokens AS REAL) >= 0", name="price_not_negative"),
         CheckConstraint(
             "output_price_per_million_tokens IS NULL OR CAST(output_price_per_million_tokens AS REAL) >= 0",

@@ -12,7 +12,7 @@ from sqlalchemy import Boolean, CheckConstraint, Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from synergia_tui.core.clock import utcnow
-from synergia_tui.models.base import new_id
+from synergia_tui.models.base import new_id, partial_index
 from synergia_tui.models.types import ExactDecimal, UTCDateTime
 
 Role = Literal["system", "user", "assistant"]
@@ -32,12 +32,7 @@ class Message(SQLModel, table=True):
     __table_args__ = (
         Index("ix_messages_chat_created", "chat_id", "created_at", "id"),
         # Only the rows still streaming: start-up finds a crash's leftovers without a scan.
-        Index(
-            "ix_messages_streaming",
-            "status",
-            sqlite_where=text(STILL_STREAMING),
-            postgresql_where=text(STILL_STREAMING),
-        ),
+        partial_index("ix_messages_streaming", "status", where=STILL_STREAMING),
         CheckConstraint("role IN ('system', 'user', 'assistant')", name="known_role"),
         CheckConstraint(
             "status IN ('complete', 'streaming', 'cancelled', 'error')", name="known_status"
