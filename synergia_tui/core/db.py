@@ -18,6 +18,7 @@ from synergia_tui.core.errors import StorageError
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 5
+SQLITE_CACHE_KIB = 512
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Execution option that marks a unit of work as a writer: on SQLite it takes the write lock up
 # front (BEGIN IMMEDIATE), so two processes queue on the busy timeout instead of failing with
@@ -69,6 +70,9 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        # Each pooled connection keeps its own page cache (2 MiB by default). Reads go through
+        # indexes and touch few pages, and the OS caches the file for all of them anyway.
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         if wal:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
