@@ -108,6 +108,25 @@ def test_cost_prices_input_and_output_tokens_separately_and_exactly(container, c
     )
 
 
+def test_the_chats_totals_add_every_reply_and_count_a_reply_finished_twice_once(container, chat):
+    _reply(container, chat, prompt_tokens=1000, completion_tokens=10)
+    second = _reply(container, chat, prompt_tokens=2000, completion_tokens=20)
+    # Finished again (a retried save): the same numbers change nothing, new ones replace them.
+    container.messages.finish_reply(
+        second.id, content="Hi!", prompt_tokens=2000, completion_tokens=20
+    )
+    usage = container.chats.usage(chat.id)
+    assert (usage.prompt_tokens, usage.completion_tokens) == (3000, 30)
+    container.messages.finish_reply(
+        second.id, content="Hi!", prompt_tokens=2500, completion_tokens=20
+    )
+    messages = container.messages.list_messages(chat.id).messages
+    usage = container.chats.usage(chat.id)
+    assert (usage.prompt_tokens, usage.completion_tokens) == (3500, 30)
+    assert usage.cost == sum((m.cost for m in messages if m.cost), Decimal(0))
+    assert usage.cost == Decimal("0.000543")  # (3500 × 0.15 + 30 × 0.60) per million
+
+
 def test_cost_uses_the_input_price_when_no_output_price_is_set(container):
     model = add_model(container, "cheap", price="0.15")
     chat = container.chats.create_chat(model_id=model.id)

@@ -7,6 +7,8 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import uuid
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -229,3 +231,57 @@ def test_partial_indexes_carry_their_predicate_for_the_backend_in_use(container)
     ):
         index = next(ix for ix in metadata.tables[table].indexes if ix.name == name)
         assert str(CreateIndex(index).compile(dialect=dialect)).endswith(f"WHERE {where}")
+
+
+def test_upgrading_to_chat_totals_adds_up_what_each_chat_already_holds(empty_db_url):
+    migrations.upgrade(empty_db_url, "0002")  # an older Synergia made this database
+    engine = create_db_engine(empty_db_url)
+    chat_a, chat_b, chat_c = (uuid.uuid4() for _ in range(3))
+    sqlite = engine.dialect.name == "sqlite"
+
+    def key(value):
+        return value.hex if sqlite else value
+
+    now = "2026-01-01 00:00:00"
+    with engine.begin() as conn:
+        for chat in (chat_a, chat_b, chat_c):
+            conn.execute(
+                text(
+                    "INSERT INTO chats (id, user_id, title, is_deleted, created_at, updated_at) "
+                    "VALUES (:id, 'alice', 't', false, :now, :now)"
+                ),
+                {"id": key(chat), "now": now},
+            )
+        for chat, prompt, completion, cost, deleted in (
+            (chat_a, 1234, 567, "0.000525300000", False),
+            (chat_a, 1, 2, "0.000000000001", False),
+            (chat_a, 99, 99, "9.5", True),  # deleted: not counted
+            (chat_b, None, None, None, False),  # a prompt
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO messages (id, chat_id, role, content, status, prompt_tokens, "
+                    "completion_tokens, cost, created_at, is_deleted) VALUES (:id, :chat, "
+                    "'assistant', 'x', 'complete', :p, :c, :cost, :now, :deleted)"
+                ),
+                {
+                    "id": key(uuid.uuid4()),
+                    "chat": key(chat),
+                    "p": prompt,
+                    "c": completion,
+                    "cost": cost if sqlite or cost is None else Decimal(cost),
+                    "now": now,
+                    "deleted": deleted,
+                },
+            )
+    engine.dispose()
+    migrations.upgrade(empty_db_url)
+    container = build(settings_for(empty_db_url))
+    try:
+        usage = {chat: container.chats.usage(chat) for chat in (chat_a, chat_b, chat_c)}
+    finally:
+        container.close()
+    assert (usage[chat_a].prompt_tokens, usage[chat_a].completion_tokens) == (1235, 569)
+    assert usage[chat_a].cost == Decimal("0.000525300001")
+    assert (usage[chat_b].prompt_tokens, usage[chat_b].cost) == (0, Decimal(0))
+    assert (usage[chat_c].completion_tokens, usage[chat_c].cost) == (0, Decimal(0))

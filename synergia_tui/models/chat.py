@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 
 from pydantic import ConfigDict
-from sqlalchemy import Boolean, Column, Index, Text, text
+from sqlalchemy import BigInteger, Boolean, Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from synergia_tui.core.clock import utcnow
 from synergia_tui.models.base import new_id
-from synergia_tui.models.types import UTCDateTime
+from synergia_tui.models.types import ExactDecimal, UTCDateTime
 
 DEFAULT_TITLE = "New chat"
 
@@ -32,6 +33,19 @@ class Chat(SQLModel, table=True):
     )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # What the chat's replies have used so far, kept up to date as each reply finishes: the
+    # status bar reads one row, however long the chat.
+    prompt_tokens: int = Field(
+        default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": text("0")}
+    )
+    completion_tokens: int = Field(
+        default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": text("0")}
+    )
+    cost: Decimal = Field(
+        default=Decimal(0),
+        sa_type=ExactDecimal(20, 12),
+        sa_column_kwargs={"server_default": text("'0'")},
+    )
 
 
 class ChatRead(SQLModel):

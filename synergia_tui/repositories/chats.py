@@ -36,10 +36,16 @@ class ChatRepository:
         self.session.flush()
         return chat
 
-    def get_live(self, user_id: str, chat_id: uuid.UUID) -> Chat | None:
+    def get_live(
+        self, user_id: str, chat_id: uuid.UUID, *, for_update: bool = False
+    ) -> Chat | None:
+        """The user's chat unless deleted; ``for_update`` locks its row until the commit (a
+        no-op on SQLite, where a writing transaction already holds the whole database)."""
         statement = select(Chat).where(
             Chat.id == chat_id, Chat.user_id == user_id, col(Chat.is_deleted).is_(False)
         )
+        if for_update:
+            statement = statement.with_for_update()
         return self.session.exec(statement).first()
 
     def page(

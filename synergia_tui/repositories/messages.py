@@ -5,9 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, text
+from sqlalchemy import and_, or_, text
 from sqlmodel import Session, col, select
 
 from synergia_tui.models import Message
@@ -62,23 +61,6 @@ class MessageRepository:
             .order_by(col(Message.created_at), col(Message.id))
         )
         return list(self.session.exec(statement))
-
-    def usage(self, chat_id: uuid.UUID) -> tuple[int, int, Decimal]:
-        """Prompt tokens, completion tokens and the total cost of a chat's live messages."""
-        statement = select(
-            func.coalesce(func.sum(Message.prompt_tokens), 0),
-            func.coalesce(func.sum(Message.completion_tokens), 0),
-        ).where(Message.chat_id == chat_id, col(Message.is_deleted).is_(False))
-        prompt, completion = self.session.exec(statement).one()
-        # Costs are summed in Python: SQLite stores them as text to keep them exact.
-        costs = select(Message.cost).where(
-            Message.chat_id == chat_id,
-            col(Message.is_deleted).is_(False),
-            col(Message.cost).is_not(None),
-        )
-        # In batches: a chat of thousands of replies never holds all its costs at once.
-        rows = self.session.exec(costs.execution_options(yield_per=500))
-        return int(prompt), int(completion), sum((c for c in rows if c is not None), Decimal(0))
 
     def streaming(self) -> list[Message]:
         """Replies left in the ``streaming`` state."""

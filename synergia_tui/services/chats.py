@@ -34,9 +34,11 @@ def title_from_prompt(prompt: str) -> str:
     return text or DEFAULT_TITLE
 
 
-def find_chat(uow: UnitOfWork, user_id: str, chat_id: uuid.UUID) -> Chat:
+def find_chat(
+    uow: UnitOfWork, user_id: str, chat_id: uuid.UUID, *, for_update: bool = False
+) -> Chat:
     """The user's live chat, or NotFoundError (another user's chat is "not found" too)."""
-    chat = uow.chats.get_live(user_id, chat_id)
+    chat = uow.chats.get_live(user_id, chat_id, for_update=for_update)
     if chat is None:
         raise NotFoundError(f"Chat {chat_id} not found")
     return chat
@@ -146,9 +148,8 @@ class ChatService:
     def usage(self, chat_id: uuid.UUID) -> ChatUsage:
         """Tokens and cost of the chat so far (exact decimals)."""
         with self.db.unit_of_work() as uow:
-            find_chat(uow, self.user_id, chat_id)
-            prompt, completion, cost = uow.messages.usage(chat_id)
-        return ChatUsage(prompt, completion, cost)
+            chat = find_chat(uow, self.user_id, chat_id)
+            return ChatUsage(chat.prompt_tokens, chat.completion_tokens, chat.cost)
 
     def export_chat(self, chat_id: uuid.UUID) -> ChatExport:
         """The chat with every live message, oldest first."""

@@ -139,7 +139,9 @@ class MessageService:
             raise ValidationError(f"Cannot finish a reply as {status!r}")
         with self.db.unit_of_work(write=True) as uow:
             message = self._own_message(uow, message_id)
+            chat = find_chat(uow, self.user_id, message.chat_id, for_update=True)
             model = uow.models.get(message.model_id) if message.model_id else None
+            before = _usage_of(message)
             message.content = scrub_reply(content)
             message.status = status
             message.error = scrub_reply(error) if error else None
@@ -152,6 +154,11 @@ class MessageService:
                     model.price_per_million_tokens,
                     model.output_price_per_million_tokens,
                 )
+            # The chat's totals move by what this reply adds (finishing it twice adds nothing).
+            after = _usage_of(message)
+            chat.prompt_tokens += after[0] - before[0]
+            chat.completion_tokens += after[1] - before[1]
+            chat.cost += after[2] - before[2]
             uow.commit()
             return read_message(message, model.name if model else None)
 
@@ -161,3 +168,7 @@ class MessageService:
             raise NotFoundError(f"Message {message_id} not found")
         find_chat(uow, self.user_id, message.chat_id)
         return message
+
+
+def _usage_of(message: Message) -> tuple[int, int, Decimal]:
+    return (message.prompt_tokens or 0, message.completion_tokens or 0, message.cost or Decimal(0))
