@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
@@ -28,6 +31,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+QUIET_GC_S = 2.0
+QUIET_GC_CHECK_S = 1.0
+FULL_GC_MAX_S = 60.0
+FULL_GC_NEVER = 1_000_000
 HANGUP_EXIT_CODE = 129  # 128 + SIGHUP, what a shell reports for a hung-up child
 STARTUP_RETRY_S = 5.0
 HANGUP_SAVE_S = 2.0
@@ -104,6 +111,8 @@ class SynergiaApp(App[int]):
         self.chat_page = chat_page
         self.container: Container | None = None
         self.hung_up = False
+        self._gc_thresholds: tuple[int, int, int] | None = None
+        self._last_activity = self._last_full_gc = time.monotonic()
 
     def get_default_screen(self) -> Screen:
         kwargs: dict[str, Any] = {}
@@ -236,6 +245,53 @@ class SynergiaApp(App[int]):
                 if binding.action == action:
                     return f"{self.get_key_display(binding)} · {help_text}"
         return help_text
+
+    # -- garbage collection --------------------------------------------------------------------
+
+    def set_aside_loaded_objects(self) -> None:
+        """Take what is loaded by now (Textual, SQLAlchemy, the models, an SDK) out of the
+        cyclic garbage collector's view, and leave full collections to quiet moments.
+
+        Python's full collections walk every object; with this much loaded each one pauses the
+        UI for a tenth of a second, at whatever moment the allocation count says, often in the
+        middle of opening a chat or scrolling. What start-up loads lives as long as the app, so
+        it is frozen; the garbage that remains (closed widgets, mostly) is collected once the
+        app has been quiet for a moment (``collect_when_quiet``). Called when start-up, or a provider's first
+        use, has loaded its share; undone when the app ends.
+        """
+        gc.freeze()
+        if self._gc_thresholds is None:
+            self._gc_thresholds = gc.get_threshold()
+            young, middle, _ = self._gc_thresholds
+            # Young collections stay as they are (cheap); full ones wait for a quiet moment.
+            gc.set_threshold(young, middle, FULL_GC_NEVER)
+            self.set_interval(QUIET_GC_CHECK_S, self.collect_when_quiet)
+
+    def note_activity(self) -> None:
+        """Something is being shown (a chat opening, a reply streaming): not a quiet moment."""
+        self._last_activity = time.monotonic()
+
+    def collect_when_quiet(self) -> None:
+        """A full collection once input and screen work have paused for ``QUIET_GC_S``, or at
+        the latest every ``FULL_GC_MAX_S`` (a user typing for minutes still gets one)."""
+        now = time.monotonic()
+        quiet = now - self._last_activity >= QUIET_GC_S
+        if (quiet and now - self._last_full_gc >= QUIET_GC_S) or (
+            now - self._last_full_gc >= FULL_GC_MAX_S
+        ):
+            gc.collect()
+            self._last_full_gc = time.monotonic()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseEvent | events.Paste):
+            self.note_activity()
+        await super().on_event(event)
+
+    def on_unmount(self) -> None:
+        gc.unfreeze()
+        if self._gc_thresholds is not None:
+            gc.set_threshold(*self._gc_thresholds)
+            self._gc_thresholds = None
 
     # -- shutdown ------------------------------------------------------------------------------
 

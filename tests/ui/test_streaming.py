@@ -91,6 +91,10 @@ async def test_escape_stops_a_reply_and_keeps_what_arrived_as_cancelled(
         assert reply.status == "cancelled"
         assert reply.content.startswith("word0 word1 word2 word3 word4")
         assert len(reply.content) < len(fake_provider.script.reply)
+        # Its header says so (scrolled into view: on a slow machine the reply can outgrow the
+        # pane before escape lands).
+        screen.pane.scroll_to_widget(screen.pane.views[-1], animate=False, top=True)
+        await pilot.pause()
         assert "cancelled" in screen_text(app)
         assert screen.live_replies == {}
 

@@ -152,6 +152,7 @@ class MainScreen(ReplyWorkers, Screen[None]):
     def services_ready(self, services: AsyncServices) -> None:
         """The database stack is up: load the first page of chats and start the health checks."""
         self.services = services
+        self.synergia_app.set_aside_loaded_objects()
         self.load_chats("", debounce=False)
         self.load_default_model()
         self.check_health()
@@ -233,6 +234,7 @@ class MainScreen(ReplyWorkers, Screen[None]):
     @work(group="open-chat", exclusive=True)
     async def open_chat(self, chat: ChatRead, *, focus_prompt: bool = True) -> None:
         """Show ``chat`` with only its newest messages mounted."""
+        self.synergia_app.note_activity()
         services = self._services_or_none()
         if services is None:
             return
@@ -260,6 +262,7 @@ class MainScreen(ReplyWorkers, Screen[None]):
     @work(group="older-messages", exclusive=True)
     async def load_older_messages(self, chat_id: uuid.UUID) -> None:
         """Mount the page of messages just older than the oldest one shown."""
+        self.synergia_app.note_activity()
         services = self._services_or_none(quiet=True)
         try:
             if services is None or self._older_cursor is None:

@@ -64,6 +64,7 @@ class ReplyWorkers:
             target = await services.replies.target_of(model_id)
             if target is not None:
                 await asyncio.to_thread(pool.get, target)
+                self.synergia_app.set_aside_loaded_objects()  # the SDK stays loaded too
 
     def provider_pool(self: MainScreen) -> ProviderPool:
         """The session's provider clients (made on first use; closed when the screen goes)."""
@@ -119,6 +120,7 @@ class ReplyWorkers:
             self._report(err)
             return
         live = LiveReply(chat_id=chat_id, message=plan.message)
+        app = self.synergia_app
         self.live_replies[plan.message.id] = live
         if self.current_chat is not None and self.current_chat.id == chat_id:
             live.view = self.pane.add_message(plan.message)
@@ -126,6 +128,7 @@ class ReplyWorkers:
 
         async def on_text(chunk: str) -> None:
             live.parts.append(chunk)
+            app.note_activity()
             if live.view is not None and live.view.is_attached:
                 await live.view.append_stream(chunk)
 
