@@ -268,7 +268,9 @@ class SynergiaApp(App[int]):
             self.set_interval(QUIET_GC_CHECK_S, self.collect_when_quiet)
 
     def note_activity(self) -> None:
-        """Something is being shown (a chat opening, a reply streaming): not a quiet moment."""
+        """Something is being shown at the user's request (a chat opening, older messages):
+        not a quiet moment. A streaming reply is not counted: it can run for minutes and keeps
+        making garbage; a full pass between two of its batches goes unnoticed."""
         self._last_activity = time.monotonic()
 
     def collect_when_quiet(self) -> None:

@@ -32,6 +32,24 @@ async def test_a_long_chat_opens_with_only_its_newest_messages_and_loads_older_o
         assert contents == sorted(contents, key=lambda c: int(c.split()[-1]))
 
 
+async def test_short_messages_on_a_tall_terminal_still_fill_the_pane(
+    make_app, ui_container, a_model
+):
+    chat = ui_container.chats.create_chat(title="Short ones", model_id=a_model.id)
+    add_messages(ui_container, chat.id, a_model.id, 500)
+    app = make_app()
+    async with app.run_test(size=(100, 70)) as pilot:
+        await settle(pilot)
+        app.main_screen.open_chat(chat)
+        await settle(pilot)
+        pane = app.main_screen.pane
+        # A first page does not fill 70 lines; older pages follow until it can scroll.
+        assert pane.max_scroll_y > 0, (pane.scroll_y, pane.max_scroll_y, len(pane.messages))
+        assert pane.is_vertical_scroll_end, (pane.scroll_y, pane.max_scroll_y, len(pane.messages))
+        assert pane.messages[-1].content == "message number 499"
+        assert len(pane.messages) < 100
+
+
 async def test_enter_sends_a_prompt_which_is_stored_and_shown(make_app, ui_container, a_model):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from synergia_tui.ui.app import SynergiaApp
 
 CHAT_PAGE = 50
-MESSAGE_PAGE = 12  # about a screenful: opening a chat of 10,000 messages mounts only these
+MESSAGE_PAGE = 8  # a few screens of replies: opening a chat of 10,000 messages mounts only these
 FILTER_DEBOUNCE_S = 0.0  # no wait: each keystroke queries at once; a newer one cancels it
 NO_CHAT = "No chat open. Type a prompt below to start one, or pick a chat on the left."
 NOT_READY = "The database is still opening; try again in a moment."

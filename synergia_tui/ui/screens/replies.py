@@ -120,7 +120,6 @@ class ReplyWorkers:
             self._report(err)
             return
         live = LiveReply(chat_id=chat_id, message=plan.message)
-        app = self.synergia_app
         self.live_replies[plan.message.id] = live
         if self.current_chat is not None and self.current_chat.id == chat_id:
             live.view = self.pane.add_message(plan.message)
@@ -128,7 +127,6 @@ class ReplyWorkers:
 
         async def on_text(chunk: str) -> None:
             live.parts.append(chunk)
-            app.note_activity()
             if live.view is not None and live.view.is_attached:
                 await live.view.append_stream(chunk)
 

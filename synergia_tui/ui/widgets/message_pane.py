@@ -329,6 +329,9 @@ class MessagePane(VerticalScroll):
             return
         before_height = self.virtual_size.height
         before_y = self.scroll_y
+        # A pane that does not fill up yet (short messages, a tall terminal) keeps showing the
+        # newest message while older pages arrive to fill it.
+        at_end = self.max_scroll_y == 0
         first = self.views[0] if self.views else None
         views = [MessageView(m) for m in messages]
         if first is not None:
@@ -337,8 +340,11 @@ class MessagePane(VerticalScroll):
             await self.mount_all(views)
 
         def keep_place() -> None:
-            grown = self.virtual_size.height - before_height
-            self.scroll_to(y=before_y + grown, animate=False, immediate=True)
+            if at_end:
+                self.scroll_end(animate=False, immediate=True)
+            else:
+                grown = self.virtual_size.height - before_height
+                self.scroll_to(y=before_y + grown, animate=False, immediate=True)
             self._maybe_want_older()
 
         self.call_after_refresh(keep_place)
