@@ -1,7 +1,6 @@
 """Entry point of the `synergia` command: the TUI without arguments, the CLI with them."""
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: one module fewer for ``--version`` to load.
 import sys
 
 
