@@ -270,3 +270,21 @@ async def test_a_long_reply_is_shown_whole_in_drawn_segments_and_redrawn_on_resi
         screen.pane.scroll_to_widget(view, animate=False, top=True)
         await pilot.pause()
         assert screen_text(app) == drawn
+
+
+async def test_drawn_segments_are_drawn_again_in_a_new_theme(
+    make_app, ui_container, served_model, fake_provider
+):
+    reply = long_reply(120)
+    fake_provider.script = Script(chunks=reply.splitlines(keepends=True), tokens_per_second=150)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"write a lot", "enter")
+        await settle(pilot)
+        view = app.main_screen.pane.views[-1]
+        assert list(view.query_children(RenderedSegment))
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"
+        await settle(pilot)
+        assert list(view.query_children(RenderedSegment)) == []
+        assert view.markdown.source == reply

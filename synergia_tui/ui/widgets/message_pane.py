@@ -136,6 +136,7 @@ class MessageView(Vertical):
         self._pending: list[str] = []
         self._segment_text = ""
         self._drawn_width = 0
+        self._watching_theme = False
         self._flush_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -207,6 +208,9 @@ class MessageView(Vertical):
             return  # not laid out (or no longer mounted): it stays a Markdown, still correct
         await self.mount(RenderedSegment(segment.source, lines), before=segment)
         await segment.remove()
+        if not self._watching_theme:
+            self._watching_theme = True
+            self.app.theme_changed_signal.subscribe(self, self._theme_changed)
 
     async def on_resize(self, event: events.Resize) -> None:
         # Drawn segments are lines of a given width: at a new width, draw the reply again.
@@ -214,6 +218,13 @@ class MessageView(Vertical):
         if event.size.width == self._drawn_width:
             return
         self._drawn_width = event.size.width
+        await self._redraw()
+
+    async def _theme_changed(self, _theme: object) -> None:
+        await self._redraw()  # drawn segments carry the old theme's colours
+
+    async def _redraw(self) -> None:
+        """Show the reply as one Markdown again if parts of it are drawn lines."""
         if self.query_children(RenderedSegment):
             await self._end_markdown_stream()
             await self._show_whole(self.shown_source, neutralized=True)
