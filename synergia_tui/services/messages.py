@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from synergia_tui.core.clock import utcnow
 from synergia_tui.core.errors import NotFoundError, ValidationError
-from synergia_tui.models import DEFAULT_TITLE, STATUSES, AIModel, Message, MessageRead
+from synergia_tui.models import DEFAULT_TITLE, STATUSES, AIModel, Chat, Message, MessageRead
 from synergia_tui.repositories import MessageCursor
 from synergia_tui.services.chats import find_chat, read_message, title_from_prompt
 from synergia_tui.services.reads import MessagePage
@@ -120,7 +120,7 @@ class MessageService:
     def save_partial(self, message_id: uuid.UUID, content: str) -> None:
         """Keep what has arrived of a streaming reply so far."""
         with self.db.unit_of_work(write=True) as uow:
-            message = self._own_message(uow, message_id)
+            message, _ = self._own_message(uow, message_id)
             message.content = scrub_reply(content)
             uow.commit()
 
@@ -138,8 +138,8 @@ class MessageService:
         if status not in STATUSES or status == "streaming":
             raise ValidationError(f"Cannot finish a reply as {status!r}")
         with self.db.unit_of_work(write=True) as uow:
-            message = self._own_message(uow, message_id)
-            chat = find_chat(uow, self.user_id, message.chat_id, for_update=True)
+            # The chat's row is locked: its totals change below.
+            message, chat = self._own_message(uow, message_id, lock_chat=True)
             model = uow.models.get(message.model_id) if message.model_id else None
             before = _usage_of(message)
             message.content = scrub_reply(content)
@@ -162,12 +162,14 @@ class MessageService:
             uow.commit()
             return read_message(message, model.name if model else None)
 
-    def _own_message(self, uow: UnitOfWork, message_id: uuid.UUID) -> Message:
+    def _own_message(
+        self, uow: UnitOfWork, message_id: uuid.UUID, *, lock_chat: bool = False
+    ) -> tuple[Message, Chat]:
+        """The user's live message and its chat, or NotFoundError."""
         message = uow.messages.get(message_id)
         if message is None or message.is_deleted:
             raise NotFoundError(f"Message {message_id} not found")
-        find_chat(uow, self.user_id, message.chat_id)
-        return message
+        return message, find_chat(uow, self.user_id, message.chat_id, for_update=lock_chat)
 
 
 def _usage_of(message: Message) -> tuple[int, int, Decimal]:

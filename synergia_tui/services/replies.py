@@ -100,8 +100,7 @@ class ProviderPool:
     making the first client imports its SDK and sets up TLS, most of a second.
     """
 
-    def __init__(self, factory: Callable[[ProviderTarget], Provider] = create_provider) -> None:
-        self.factory = factory
+    def __init__(self) -> None:
         self._clients: dict[ProviderTarget, Provider] = {}
         self._lock = threading.Lock()
 
@@ -114,7 +113,7 @@ class ProviderPool:
         with self._lock:
             provider = self._clients.get(target)
         if provider is None:
-            made = self.factory(target)
+            made = create_provider(target)
             with self._lock:
                 provider = self._clients.setdefault(target, made)
         return provider
@@ -202,16 +201,14 @@ class ReplyStreamer:
         services: Any,
         *,
         providers: ProviderPool | None = None,
-        provider_factory: Callable[[ProviderTarget], Provider] = create_provider,
         save_interval: float = 0.5,
         max_retry_wait: float = 10.0,
         max_retries: int = 2,
     ) -> None:
         self.services = services  # an AsyncServices: every call runs off the event loop
-        # Without a pool (one-off replies: ``synergia ask``), a client is made for the reply and
-        # closed after it.
+        # The session's clients; without one (a one-off reply: ``synergia ask``) the reply gets
+        # a pool of its own, closed when it ends.
         self.providers = providers
-        self.provider_factory = provider_factory
         self.save_interval = save_interval
         self.max_retry_wait = max_retry_wait
         self.max_retries = max_retries
@@ -228,14 +225,13 @@ class ReplyStreamer:
         usage = Usage(None, None)
         last_save = time.monotonic()
         attempt = 0
+        pool = self.providers if self.providers is not None else ProviderPool()
         try:
             while True:
                 try:
                     # On a thread: the first call imports the SDK (most of a second), which
                     # would otherwise freeze the UI's event loop.
-                    pool = self.providers
-                    make = pool.get if pool is not None else self.provider_factory
-                    provider = await asyncio.to_thread(make, plan.target)
+                    provider = await asyncio.to_thread(pool.get, plan.target)
                     failed = True
                     try:
                         async for event in provider.stream_chat(plan.turns, system=plan.system):
@@ -256,9 +252,7 @@ class ReplyStreamer:
                                 usage = event
                         failed = False
                     finally:
-                        if pool is None:
-                            await provider.aclose()
-                        elif failed:
+                        if failed:  # its connection may be half-read: start afresh next time
                             await pool.discard(plan.target)
                     break
                 except ProviderRateLimitedError as exc:
@@ -274,6 +268,9 @@ class ReplyStreamer:
         except ProviderError as exc:
             log.warning("reply %s failed: %s", message_id, exc)
             return await self._finish(message_id, parts, "error", str(exc), usage)
+        finally:
+            if pool is not self.providers:
+                await asyncio.shield(pool.aclose())
         return await self._finish(message_id, parts, "complete", None, usage)
 
     async def _finish(

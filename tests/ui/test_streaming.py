@@ -229,11 +229,17 @@ def long_reply(paragraphs: int) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+def serve_long_reply(fake_provider, paragraphs: int) -> str:
+    """Have the server stream ``long_reply(paragraphs)`` a line at a time; return its text."""
+    reply = long_reply(paragraphs)
+    fake_provider.script = Script(chunks=reply.splitlines(keepends=True), tokens_per_second=150)
+    return reply
+
+
 async def test_a_long_reply_is_shown_whole_in_drawn_segments_and_redrawn_on_resize(
     make_app, ui_container, served_model, fake_provider
 ):
-    reply = long_reply(150)
-    fake_provider.script = Script(chunks=reply.splitlines(keepends=True), tokens_per_second=150)
+    reply = serve_long_reply(fake_provider, 150)
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -275,8 +281,7 @@ async def test_a_long_reply_is_shown_whole_in_drawn_segments_and_redrawn_on_resi
 async def test_drawn_segments_are_drawn_again_in_a_new_theme(
     make_app, ui_container, served_model, fake_provider
 ):
-    reply = long_reply(120)
-    fake_provider.script = Script(chunks=reply.splitlines(keepends=True), tokens_per_second=150)
+    reply = serve_long_reply(fake_provider, 120)
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
