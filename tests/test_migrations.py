@@ -133,9 +133,15 @@ def newer_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def test_the_embedded_database_is_upgraded_on_start_after_a_private_backup(tmp_path, newer_code):
     url = URL.create("sqlite+pysqlite", database=str(tmp_path / "data" / "synergia.db"))
-    migrations.upgrade(url, "0001")  # an older Synergia made this database
+    migrations.upgrade(url, "0001")  # an older Synergia made this database, and stored a model
+    with sqlite3.connect(tmp_path / "data" / "synergia.db") as conn:
+        conn.execute(
+            "INSERT INTO models (id, name, provider, api_model, price_per_million_tokens,"
+            " is_enabled, is_deleted, created_at, updated_at) VALUES"
+            " (?, 'gpt', 'openai', 'gpt', '0', 1, 0, '2026-11-27 00:00:00', '2026-11-27 00:00:00')",
+            (uuid.uuid4().hex,),
+        )
     container = build(settings_for(url))
-    add_model(container, "gpt")
     container.ensure_schema()
     assert migrations.current_revision(container.db.engine) == newer_code
     assert [m.name for m in container.models.list_models()] == ["gpt"]

@@ -31,6 +31,8 @@ class AIModelBase(SQLModel):
     price_per_million_tokens: Decimal = Field(default=Decimal(0), sa_type=PRICE_TYPE)
     output_price_per_million_tokens: Decimal | None = Field(default=None, sa_type=PRICE_TYPE)
     context_window: int | None = None
+    max_output_tokens: int | None = None
+    """Cap on a reply's length in tokens; unset means the provider's default (see providers)."""
     is_enabled: bool = Field(default=True, sa_column_kwargs={"server_default": text("true")})
 
 
@@ -46,6 +48,9 @@ class AIModel(AIModelBase, table=True):
             name="output_price_not_negative",
         ),
         CheckConstraint("provider IN ('openai', 'anthropic', 'ollama')", name="known_provider"),
+        CheckConstraint(
+            "max_output_tokens IS NULL OR max_output_tokens > 0", name="max_output_tokens_positive"
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
@@ -67,6 +72,7 @@ class AIModelCreate(SQLModel):
     price_per_million_tokens: Decimal = Decimal(0)
     output_price_per_million_tokens: Decimal | None = None
     context_window: int | None = None
+    max_output_tokens: int | None = None
     is_enabled: bool = True
 
 
@@ -81,6 +87,7 @@ class AIModelUpdate(SQLModel):
     price_per_million_tokens: Decimal | None = None
     output_price_per_million_tokens: Decimal | None = None
     context_window: int | None = None
+    max_output_tokens: int | None = None
     is_enabled: bool | None = None
 
 
@@ -98,6 +105,7 @@ class AIModelRead(SQLModel):
     price_per_million_tokens: Decimal
     output_price_per_million_tokens: Decimal | None
     context_window: int | None
+    max_output_tokens: int | None = None
     is_enabled: bool
     is_deleted: bool
     created_at: datetime

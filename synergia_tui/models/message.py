@@ -49,6 +49,17 @@ class Message(SQLModel, table=True):
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     cost: Decimal | None = Field(default=None, sa_type=COST_TYPE)
+    tokens_estimated: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false"))
+    )
+    """Some token counts were estimated by Synergia (the provider did not report them)."""
+    finish_reason: str | None = Field(default=None, max_length=32)
+    """Why the provider stopped: ``stop``, ``length`` (cut at the token limit), ``content_filter``…"""
+    lease_owner: str | None = Field(default=None, max_length=200)
+    """The process streaming this reply (``host/pid/start``); kept after it ends."""
+    lease_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """Until when the owner's claim holds; every save renews it. Only an expired lease may be
+    marked interrupted by another process."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     is_deleted: bool = Field(
         default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false"))
@@ -71,5 +82,12 @@ class MessageRead(SQLModel):
     prompt_tokens: int | None
     completion_tokens: int | None
     cost: Decimal | None
+    tokens_estimated: bool = False
+    finish_reason: str | None = None
     created_at: datetime
     is_deleted: bool
+
+    @property
+    def cut_at_limit(self) -> bool:
+        """The provider stopped this reply at its output token limit."""
+        return self.finish_reason == "length"

@@ -70,6 +70,10 @@ def _check_fields(data: AIModelCreate) -> AIModelCreate:
         raise ValidationError("Context window must be a positive number of tokens")
     if data.context_window is not None and data.context_window > MAX_CONTEXT_WINDOW:
         raise ValidationError("Context window is too large")
+    if data.max_output_tokens is not None and data.max_output_tokens <= 0:
+        raise ValidationError("Max output tokens must be a positive number of tokens")
+    if data.max_output_tokens is not None and data.max_output_tokens > MAX_CONTEXT_WINDOW:
+        raise ValidationError("Max output tokens is too large")
     return AIModelCreate(
         name=name,
         provider=provider,
@@ -79,6 +83,7 @@ def _check_fields(data: AIModelCreate) -> AIModelCreate:
         price_per_million_tokens=price,
         output_price_per_million_tokens=output_price,
         context_window=data.context_window,
+        max_output_tokens=data.max_output_tokens,
         is_enabled=data.is_enabled,
     )
 
