@@ -23,7 +23,6 @@ from synergia_tui.core.db import create_db_engine
 from synergia_tui.core.errors import SchemaError
 from synergia_tui.models import metadata
 from tests.conftest import settings_for
-from tests.support import add_model
 
 TABLES = {"models", "chats", "messages", "alembic_version"}
 

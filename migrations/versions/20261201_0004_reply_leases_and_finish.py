@@ -33,9 +33,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("finish_reason", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("lease_owner", sa.String(length=200), nullable=True))
         batch_op.add_column(
-            sa.Column(
-                "lease_expires_at", synergia_tui.models.types.UTCDateTime(), nullable=True
-            )
+            sa.Column("lease_expires_at", synergia_tui.models.types.UTCDateTime(), nullable=True)
         )
     with op.batch_alter_table("models", schema=None) as batch_op:
         batch_op.add_column(sa.Column("max_output_tokens", sa.Integer(), nullable=True))
