@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 
 from synergia_tui.models import AIModelCreate
-from synergia_tui.services.replies import INTERRUPTED, ProviderPool, ReplyStreamer
+from synergia_tui.providers.pool import ProviderPool
+from synergia_tui.services.replies import INTERRUPTED, ReplyStreamer
 from tests.fake_provider_server import Script, fake_provider  # noqa: F401
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -21,13 +20,12 @@ from synergia_tui.core.logging import redaction_filter
 from synergia_tui.models import AIModel, Message, MessageRead
 from synergia_tui.providers.base import (
     ChatTurn,
-    Provider,
     ProviderTarget,
     TextDelta,
     Usage,
-    create_provider,
     resolve_api_key,
 )
+from synergia_tui.providers.pool import ProviderPool
 from synergia_tui.services.chats import find_chat, read_message
 from synergia_tui.services.messages import _usable_model
 from synergia_tui.services.unit_of_work import Database
@@ -90,48 +88,6 @@ def _target(model: AIModel) -> ProviderTarget:
         base_url=model.base_url,
         api_key_env=model.api_key_env,
     )
-
-
-class ProviderPool:
-    """One provider client per target for a whole session.
-
-    Replies after the first reuse the client and its open connections (no new TLS handshake),
-    and ``get`` can run ahead of a reply, on a thread, while the prompt is still being typed:
-    making the first client imports its SDK and sets up TLS, most of a second.
-    """
-
-    def __init__(self) -> None:
-        self._clients: dict[ProviderTarget, Provider] = {}
-        self._lock = threading.Lock()
-
-    def __contains__(self, target: ProviderTarget) -> bool:
-        with self._lock:
-            return target in self._clients
-
-    def get(self, target: ProviderTarget) -> Provider:
-        """The client for ``target``, made now if there is none yet (blocking: call on a thread)."""
-        with self._lock:
-            provider = self._clients.get(target)
-        if provider is None:
-            made = create_provider(target)
-            with self._lock:
-                provider = self._clients.setdefault(target, made)
-        return provider
-
-    async def discard(self, target: ProviderTarget) -> None:
-        """Close and forget ``target``'s client (after a failure: the next reply starts afresh)."""
-        with self._lock:
-            provider = self._clients.pop(target, None)
-        if provider is not None:
-            await provider.aclose()
-
-    async def aclose(self) -> None:
-        """Close every client."""
-        with self._lock:
-            providers = list(self._clients.values())
-            self._clients.clear()
-        for provider in providers:
-            await provider.aclose()
 
 
 class ReplyService:

@@ -34,9 +34,9 @@ from synergia_tui.ui.widgets.status_bar import StatusBar
 if TYPE_CHECKING:
     # Type names only: the models and services import SQLAlchemy, which loads after first paint.
     from synergia_tui.models import AIModelRead, ChatRead
+    from synergia_tui.providers.pool import ProviderPool
     from synergia_tui.services.facade import AsyncServices
     from synergia_tui.services.reads import HealthReport
-    from synergia_tui.services.replies import ProviderPool
     from synergia_tui.ui.app import SynergiaApp
 
 CHAT_PAGE = 50

@@ -19,8 +19,8 @@ from synergia_tui.core.errors import SynergiaError
 
 if TYPE_CHECKING:
     from synergia_tui.models import MessageRead
+    from synergia_tui.providers.pool import ProviderPool
     from synergia_tui.services.facade import AsyncServices
-    from synergia_tui.services.replies import ProviderPool
     from synergia_tui.ui.screens.main import MainScreen
     from synergia_tui.ui.widgets.message_pane import MessageView
 
@@ -70,7 +70,7 @@ class ReplyWorkers:
         """The session's provider clients (made on first use; closed when the screen goes)."""
         if self.providers is None:
             # Deferred like every database-side import of the UI: it loads after first paint.
-            from synergia_tui.services.replies import ProviderPool
+            from synergia_tui.providers.pool import ProviderPool
 
             self.providers = ProviderPool()
         return self.providers
