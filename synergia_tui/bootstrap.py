@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from synergia_tui import __version__
 from synergia_tui.core.config import Settings
 from synergia_tui.core.db import create_db_engine
+from synergia_tui.core.journal import ReplyJournal
 from synergia_tui.core.migrations import ensure_schema
+from synergia_tui.core.process import process_owner
 from synergia_tui.models import use_partial_indexes
 from synergia_tui.services import (
     AsyncServices,
@@ -17,7 +20,9 @@ from synergia_tui.services import (
     MessageService,
     ModelService,
 )
-from synergia_tui.services.replies import ReplyService
+from synergia_tui.services.conversation import ConversationService
+from synergia_tui.services.replies import Recovery, ReplyService
+from synergia_tui.services.streaming import ReplyStore, Runner, StorageChanged
 
 
 @dataclass
@@ -31,6 +36,8 @@ class Container:
     messages: MessageService
     health: HealthService
     replies: ReplyService
+    conversation: ConversationService
+    journal: ReplyJournal
 
     def async_services(self) -> AsyncServices:
         return AsyncServices(
@@ -39,7 +46,29 @@ class Container:
             messages=self.messages,
             health=self.health,
             replies=self.replies,
+            conversation=self.conversation,
+            reply_store=self.reply_store,
         )
+
+    def reply_store(
+        self,
+        *,
+        run: Runner | None = None,
+        on_change: Callable[[StorageChanged], None] | None = None,
+    ) -> ReplyStore:
+        """Where this process's live replies are written, durably (see services.streaming)."""
+        kwargs = {"run": run} if run is not None else {}
+        return ReplyStore(
+            self.messages,
+            journal=self.journal,
+            database=self.replies.database,
+            on_change=on_change,
+            **kwargs,
+        )
+
+    def recover(self) -> Recovery:
+        """Apply the journal of processes that ended, and mark their leftovers interrupted."""
+        return self.replies.recover(self.journal)
 
     def ensure_schema(self) -> None:
         """Upgrade the embedded database by itself; refuse a server schema that is not at head."""
@@ -55,6 +84,7 @@ def build(settings: Settings) -> Container:
     use_partial_indexes(engine.dialect.name)
     db = Database(engine)
     user = settings.synergia_user
+    owner = process_owner()
     return Container(
         settings=settings,
         db=db,
@@ -62,5 +92,7 @@ def build(settings: Settings) -> Container:
         chats=ChatService(db, user),
         messages=MessageService(db, user),
         health=HealthService(db, version=__version__, display_url=settings.display_url),
-        replies=ReplyService(db, user),
+        replies=ReplyService(db, user, owner=owner, database=settings.display_url),
+        conversation=ConversationService(db, user, owner=owner),
+        journal=ReplyJournal(),
     )

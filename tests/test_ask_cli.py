@@ -88,12 +88,40 @@ def test_ask_reads_the_prompt_from_a_pipe_and_continues_a_chat(env, fake_provide
     ]
 
 
+def test_ask_puts_the_arguments_first_then_the_piped_text(env, fake_provider):
+    fake_provider.script = Script(reply="ok")
+    result = synergia(env, "ask", "summarise this:", stdin="line one\nline two\n")
+    assert result.returncode == 0, result.stderr
+    assert exported(env)["messages"][0]["content"] == "summarise this:\n\nline one\nline two\n"
+    sent = fake_provider.last_request.body["messages"][-1]["content"]
+    assert sent == "summarise this:\n\nline one\nline two\n"
+
+
+def test_ask_continues_a_chat_given_a_unique_prefix_of_its_id(env, fake_provider):
+    fake_provider.script = Script(reply="one")
+    assert synergia(env, "ask", "first").returncode == 0
+    chat_id = json.loads(synergia(env, "chats", "list", "--json").stdout)[0]["id"]
+    fake_provider.script = Script(reply="two")
+    result = synergia(env, "ask", "--chat", chat_id[:8], "second")
+    assert result.returncode == 0, result.stderr
+    assert [m["content"] for m in exported(env)["messages"]] == ["first", "one", "second", "two"]
+    bad = synergia(env, "ask", "--chat", "zz", "third")
+    assert bad.returncode == 1
+    assert bad.stderr.strip().splitlines() == [
+        "synergia: 'zz' is not a chat id (give at least 4 of its hex digits)"
+    ]
+
+
 def test_a_provider_failure_exits_1_with_one_line_and_keeps_the_partial_reply(env, fake_provider):
     fake_provider.script = Script(reply="a b c d e f", cut_after=2)
     result = synergia(env, "ask", "hi")
     assert result.returncode == 1
     assert result.stdout.startswith("a b ")
-    assert len(result.stderr.strip().splitlines()) == 1
+    # One line says which model was asked (none was named), one line says what failed.
+    assert result.stderr.strip().splitlines() == [
+        "synergia: asking fake (the only enabled model)",
+        "synergia: openai: the connection was lost in the middle of the answer",
+    ]
     assert "Traceback" not in result.stderr
     reply = exported(env)["messages"][-1]
     assert (reply["status"], reply["content"]) == ("error", "a b ")

@@ -188,7 +188,9 @@ def test_chats_can_be_listed_and_exported(sqlite_url):
     assert export["chat"]["system_prompt"] == "Be brief."
     assert [m["role"] for m in export["messages"]] == ["user", "assistant"]
     for message in export["messages"]:
-        assert set(message) == set(Message.model_fields) | {"model_name"}
+        # Every stored field but the lease, which only says which process streamed the reply.
+        internal = {"lease_owner", "lease_expires_at"}
+        assert set(message) == set(Message.model_fields) - internal | {"model_name"}
     assert export["messages"][1]["cost"] == "0.000525300000"
     assert export["messages"][1]["model_name"] == "gpt"
 

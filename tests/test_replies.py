@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from decimal import Decimal
 
 import pytest
 
 from synergia_tui.models import AIModelCreate
 from synergia_tui.providers.pool import ProviderPool
-from synergia_tui.services.replies import INTERRUPTED, ReplyStreamer
+from synergia_tui.services.replies import INTERRUPTED, ReplyService
+from synergia_tui.services.streaming import ReplyStreamer
 from tests.fake_provider_server import Script, fake_provider  # noqa: F401
 
 
@@ -30,21 +33,35 @@ def add_model(container, server, provider="openai", **extra):
     )
 
 
+def dead_owner() -> str:
+    """The lease owner id of a process of this machine that has ended."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from synergia_tui.core.process import process_owner as p; print(p())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
 @pytest.fixture(autouse=True)
 def fake_key(monkeypatch):
     monkeypatch.setenv("FAKE_KEY", "sk-test-secret-key-123456")
 
 
+async def stream(container, plan, on_text=None, *, providers=None):
+    """Stream ``plan`` to its end and return the stored reply."""
+    writer = await ReplyStreamer(container.reply_store(), providers=providers).stream(plan, on_text)
+    return await writer.wait()
+
+
 async def ask(container, model, prompt, *, chat_id=None, on_text=None):
-    if chat_id is None:
-        chat_id = container.chats.create_chat(model_id=model.id).id
-    container.messages.add_user_message(chat_id, prompt, model_id=model.id)
-    plan = container.replies.prepare(chat_id, model_id=model.id)
-    services = container.async_services()
-    try:
-        return chat_id, await ReplyStreamer(services).stream(plan, on_text)
-    finally:
-        services.shutdown()
+    sent = container.conversation.send(prompt, chat_id=chat_id, model_id=model.id)
+    return sent.chat.id, await stream(container, sent.plan, on_text)
 
 
 @pytest.mark.parametrize("provider", ["openai", "anthropic", "ollama"])
@@ -133,18 +150,17 @@ async def test_cancelling_keeps_what_arrived_as_cancelled(container, fake_provid
         reply=" ".join(f"w{i}" for i in range(200)), tokens_per_second=200
     )
     model = add_model(container, fake_provider)
-    chat_id = container.chats.create_chat(model_id=model.id).id
-    container.messages.add_user_message(chat_id, "long one", model_id=model.id)
-    plan = container.replies.prepare(chat_id, model_id=model.id)
-    services = container.async_services()
+    sent = container.conversation.send("long one", model_id=model.id)
+    chat_id = sent.chat.id
+    store = container.reply_store()
     seen: list[str] = []
-    task = asyncio.create_task(ReplyStreamer(services).stream(plan, seen.append))
+    task = asyncio.create_task(ReplyStreamer(store).stream(sent.plan, seen.append))
     while len(seen) < 5:
         await asyncio.sleep(0.01)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    services.shutdown()
+    assert await store.drain(5.0)
     reply = container.messages.list_messages(chat_id).messages[-1]
     assert reply.status == "cancelled"
     assert reply.content.startswith("w0 w1 w2 w3 w4")
@@ -157,9 +173,7 @@ async def test_regenerate_keeps_the_earlier_reply_and_sends_the_newest(container
     chat_id, _ = await ask(container, model, "question")
     fake_provider.script = Script(reply="second try")
     plan = container.replies.prepare(chat_id, model_id=model.id)
-    services = container.async_services()
-    await ReplyStreamer(services).stream(plan)
-    services.shutdown()
+    await stream(container, plan)
     contents = [m.content for m in container.messages.list_messages(chat_id).messages]
     assert contents == ["question", "first try", "second try"]
     # The regenerate request carried the prompt alone, not the reply it replaces.
@@ -170,8 +184,10 @@ def test_replies_left_streaming_by_a_crash_are_marked_interrupted(container, oth
     model = container.models.add_model(AIModelCreate(name="m", provider="openai", api_model="x"))
     chat_id = container.chats.create_chat(model_id=model.id).id
     container.messages.add_user_message(chat_id, "hi")
-    plan = container.replies.prepare(chat_id)
-    container.messages.save_partial(plan.message.id, "half an ans")
+    # Another process on this machine planned the reply, saved part of it, and died.
+    gone = dead_owner()
+    plan = ReplyService(container.db, container.replies.user_id, owner=gone).prepare(chat_id)
+    container.messages.save_partial(plan.message.id, "half an ans", owner=gone)
     assert other_user.replies.recover_interrupted() == 0  # bob's runs never touch alice's chats
     assert container.replies.recover_interrupted() == 1
     reply = container.messages.list_messages(chat_id).messages[-1]
@@ -235,18 +251,16 @@ async def test_a_provider_pool_reuses_one_client_and_its_connection_for_every_re
     model = add_model(container, fake_provider, "openai")
     chat_id = container.chats.create_chat(model_id=model.id).id
     pool = ProviderPool()
-    services = container.async_services()
     try:
         for prompt in ("one", "two", "three"):
             container.messages.add_user_message(chat_id, prompt, model_id=model.id)
             plan = container.replies.prepare(chat_id, model_id=model.id)
-            final = await ReplyStreamer(services, providers=pool).stream(plan)
+            final = await stream(container, plan, providers=pool)
             assert (final.status, final.content) == ("complete", fake_provider.script.reply)
         assert len(fake_provider.requests) == 3
         assert fake_provider.connections_opened == 1
     finally:
         await pool.aclose()
-        services.shutdown()
 
 
 async def test_after_a_failed_reply_the_pool_starts_a_fresh_client(container, fake_provider):
@@ -255,19 +269,17 @@ async def test_after_a_failed_reply_the_pool_starts_a_fresh_client(container, fa
     container.messages.add_user_message(chat_id, "hi", model_id=model.id)
     target = container.replies.target_of(model.id)
     pool = ProviderPool()
-    services = container.async_services()
     try:
         first = pool.get(target)  # made ahead, as while a prompt is typed
         fake_provider.script = Script(reply="partial answer here", cut_after=2)
         plan = container.replies.prepare(chat_id, model_id=model.id)
-        failed = await ReplyStreamer(services, providers=pool).stream(plan)
+        failed = await stream(container, plan, providers=pool)
         fake_provider.script = Script(reply="whole answer")
         plan = container.replies.prepare(chat_id, model_id=model.id)
-        final = await ReplyStreamer(services, providers=pool).stream(plan)
+        final = await stream(container, plan, providers=pool)
         assert (failed.status, failed.content) == ("error", "partial answer ")
         assert (final.status, final.content) == ("complete", "whole answer")
         assert len(fake_provider.requests) == 2
         assert pool.get(target) is not first
     finally:
         await pool.aclose()
-        services.shutdown()

@@ -2,7 +2,7 @@
 
 A ``streaming`` reply now carries a lease (its owner process and until when the claim holds), so
 a start-up marks only replies whose owner is gone as interrupted. Replies keep the provider's
-finish reason (cut at the token limit is not "complete") and say when token counts were
+finish reason (a reply cut at the token limit is stored as ``cut``, not ``complete``) and say when token counts were
 estimated. Models get an optional cap on a reply's length.
 
 Revision ID: 0004
@@ -48,7 +48,12 @@ def downgrade() -> None:
     with op.batch_alter_table("models", schema=None) as batch_op:
         batch_op.drop_constraint("max_output_tokens_positive", type_="check")
         batch_op.drop_column("max_output_tokens")
+    op.execute("UPDATE messages SET status = 'complete' WHERE status = 'cut'")
     with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_constraint("known_status", type_="check")
+        batch_op.create_check_constraint(
+            "known_status", "status IN ('complete', 'streaming', 'cancelled', 'error')"
+        )
         batch_op.drop_column("lease_expires_at")
         batch_op.drop_column("lease_owner")
         batch_op.drop_column("finish_reason")

@@ -81,9 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("md", "json"), default="md")
 
     ask = commands.add_parser("ask", help="stream a reply to stdout")
-    ask.add_argument("--model", help="model name (default: the chat's, or the only enabled one)")
-    ask.add_argument("--chat", help="continue this chat id")
-    ask.add_argument("prompt", nargs="*", help="the prompt (read from stdin when piped)")
+    ask.add_argument(
+        "--model", help="model name (default: the chat's, the last used, or the only enabled one)"
+    )
+    ask.add_argument("--chat", help="continue this chat (its id, or a unique prefix of it)")
+    ask.add_argument(
+        "--raw", action="store_true", help="pass the model's bytes through (for piping code)"
+    )
+    ask.add_argument("prompt", nargs="*", help="the prompt (piped stdin is added after it)")
     return parser
 
 

@@ -16,9 +16,10 @@ from synergia_tui.models.base import new_id, partial_index
 from synergia_tui.models.types import ExactDecimal, UTCDateTime
 
 Role = Literal["system", "user", "assistant"]
-Status = Literal["complete", "streaming", "cancelled", "error"]
+Status = Literal["complete", "cut", "streaming", "cancelled", "error"]
 ROLES: tuple[str, ...] = ("system", "user", "assistant")
-STATUSES: tuple[str, ...] = ("complete", "streaming", "cancelled", "error")
+STATUSES: tuple[str, ...] = ("complete", "cut", "streaming", "cancelled", "error")
+"""``cut``: the provider stopped the reply at its output token limit (finish reason ``length``)."""
 COST_TYPE = ExactDecimal(20, 12)
 STILL_STREAMING = "status = 'streaming'"
 """The rows of the partial index ``ix_messages_streaming``; a query must say it in these words
@@ -35,7 +36,7 @@ class Message(SQLModel, table=True):
         partial_index("ix_messages_streaming", "status", where=STILL_STREAMING),
         CheckConstraint("role IN ('system', 'user', 'assistant')", name="known_role"),
         CheckConstraint(
-            "status IN ('complete', 'streaming', 'cancelled', 'error')", name="known_status"
+            "status IN ('complete', 'cut', 'streaming', 'cancelled', 'error')", name="known_status"
         ),
     )
 
@@ -90,4 +91,4 @@ class MessageRead(SQLModel):
     @property
     def cut_at_limit(self) -> bool:
         """The provider stopped this reply at its output token limit."""
-        return self.finish_reason == "length"
+        return self.status == "cut"

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import String, and_, func, or_
 from sqlmodel import Session, col, select
 
 from synergia_tui.models import Chat, Message
@@ -81,3 +81,18 @@ class ChatRepository:
             .where(Message.chat_id == chat_id, col(Message.is_deleted).is_(False))
         )
         return int(self.session.exec(statement).one())
+
+    def ids_with_prefix(self, user_id: str, prefix: str, *, limit: int) -> list[uuid.UUID]:
+        """Ids of the user's live chats whose hex digits start with ``prefix`` (lower-case hex)."""
+        column = col(Chat.id)
+        if self.session.get_bind().dialect.name == "postgresql":
+            digits = func.replace(func.cast(column, String), "-", "")
+        else:
+            digits = func.lower(func.cast(column, String))  # stored as 32 hex digits
+        statement = (
+            select(Chat.id)
+            .where(Chat.user_id == user_id, col(Chat.is_deleted).is_(False))
+            .where(digits.startswith(prefix, autoescape=True))
+            .limit(limit)
+        )
+        return list(self.session.exec(statement))

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, text
+from sqlalchemy import and_, or_, text, update
 from sqlmodel import Session, col, select
 
 from synergia_tui.models import Message
@@ -66,3 +66,45 @@ class MessageRepository:
         """Replies left in the ``streaming`` state."""
         statement = select(Message).where(text(STILL_STREAMING))  # the partial index's rows
         return list(self.session.exec(statement))
+
+    def streaming_in_chat(self, chat_id: uuid.UUID) -> list[Message]:
+        """The chat's replies still ``streaming`` (live or left behind)."""
+        statement = select(Message).where(text(STILL_STREAMING), Message.chat_id == chat_id)
+        return list(self.session.exec(statement))
+
+    def mark_interrupted(
+        self,
+        message_id: uuid.UUID,
+        *,
+        owner: str | None,
+        error: str,
+        expired_before: datetime | None,
+    ) -> bool:
+        """Turn one ``streaming`` reply of ``owner`` into an error, in one conditional update.
+
+        Nothing changes unless the row is still ``streaming``, still ``owner``'s, and (when
+        ``expired_before`` is given) its lease ran out before that moment: a reply that finished,
+        or whose owner renewed its lease, in the meantime is left alone. Returns whether it
+        changed.
+        """
+        owned = (
+            col(Message.lease_owner).is_(None)
+            if owner is None
+            else col(Message.lease_owner) == owner
+        )
+        statement = update(Message).where(
+            col(Message.id) == message_id, text(STILL_STREAMING), owned
+        )
+        if expired_before is not None:
+            statement = statement.where(
+                or_(
+                    col(Message.lease_expires_at).is_(None),
+                    col(Message.lease_expires_at) < expired_before,
+                )
+            )
+        result = self.session.execute(
+            statement.values(status="error", error=error).execution_options(
+                synchronize_session=False
+            )
+        )
+        return bool(result.rowcount)

@@ -102,6 +102,21 @@ class ChatService:
             uow.commit()
             return read_chat(chat, model_name)
 
+    def find_chat_by_prefix(self, ref: str) -> ChatRead:
+        """The chat whose id is ``ref`` or starts with it (dashes optional; at least 4 digits)."""
+        digits = ref.strip().lower().replace("-", "")
+        if len(digits) < 4 or len(digits) > 32 or any(c not in "0123456789abcdef" for c in digits):
+            raise ValidationError(f"{ref!r} is not a chat id (give at least 4 of its hex digits)")
+        if len(digits) == 32:
+            return self.get_chat(uuid.UUID(digits))
+        with self.db.unit_of_work() as uow:
+            ids = uow.chats.ids_with_prefix(self.user_id, digits, limit=2)
+        if not ids:
+            raise NotFoundError(f"No chat id starts with {digits}")
+        if len(ids) > 1:
+            raise ValidationError(f"Several chats' ids start with {digits}: give more digits")
+        return self.get_chat(ids[0])
+
     def get_chat(self, chat_id: uuid.UUID) -> ChatRead:
         with self.db.unit_of_work() as uow:
             chat = find_chat(uow, self.user_id, chat_id)

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
 from synergia_tui.services.chats import ChatService
+from synergia_tui.services.conversation import ConversationService
 from synergia_tui.services.health import HealthService
 from synergia_tui.services.messages import MessageService
 from synergia_tui.services.models import ModelService
@@ -53,6 +54,8 @@ class AsyncServices:
         messages: MessageService,
         health: HealthService,
         replies: ReplyService | None = None,
+        conversation: ConversationService | None = None,
+        reply_store: Callable[..., Any] | None = None,
         max_workers: int = 4,
     ) -> None:
         self._executor = ThreadPoolExecutor(
@@ -63,6 +66,12 @@ class AsyncServices:
         self.messages: Any = AsyncService(messages, self._executor)
         self.health: Any = AsyncService(health, self._executor)
         self.replies: Any = AsyncService(replies, self._executor) if replies else None
+        self.conversation: Any = (
+            AsyncService(conversation, self._executor) if conversation else None
+        )
+        # Makes the store live replies are written through (see services.streaming); it runs
+        # its own calls on threads of its own, so a database that hangs never holds this pool.
+        self.reply_store: Callable[..., Any] | None = reply_store
 
     def shutdown(self) -> None:
         """Finish the calls already submitted (e.g. storing a stopped reply), then stop."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 from synergia_tui.core.clock import utcnow
-from synergia_tui.core.errors import NotFoundError, ValidationError
+from synergia_tui.core.errors import ConflictError, NotFoundError, ValidationError
 from synergia_tui.models import DEFAULT_TITLE, STATUSES, AIModel, Chat, Message, MessageRead
 from synergia_tui.repositories import MessageCursor
 from synergia_tui.services.chats import find_chat, read_message, title_from_prompt
@@ -19,6 +20,10 @@ MAX_PAGE = 500
 MAX_PROMPT_CHARS = 2_000_000
 COST_PLACES = Decimal("1e-12")
 ONE_MILLION = Decimal(1_000_000)
+LEASE_S = 60.0
+"""How long a streaming reply stays its owner's without a save; every save renews it."""
+INTERRUPTED = "Interrupted: Synergia stopped before the reply finished"
+FINAL_STATUSES = tuple(s for s in STATUSES if s != "streaming")
 
 
 def compute_cost(
@@ -117,11 +122,24 @@ class MessageService:
             uow.commit()
             return read_message(message, model.name)
 
-    def save_partial(self, message_id: uuid.UUID, content: str) -> None:
-        """Keep what has arrived of a streaming reply so far."""
+    def save_partial(
+        self, message_id: uuid.UUID, content: str, *, owner: str | None = None
+    ) -> None:
+        """Keep what has arrived of a streaming reply so far, and renew ``owner``'s lease.
+
+        A reply another start-up marked interrupted while its owner could not reach the
+        database is taken back: it is still streaming.
+        """
         with self.db.unit_of_work(write=True) as uow:
             message, _ = self._own_message(uow, message_id)
+            _check_owner(message, owner)
+            if message.status != "streaming" and message.error != INTERRUPTED:
+                return  # already finished: a late save changes nothing
+            now = utcnow()
             message.content = scrub_reply(content)
+            message.status = "streaming"
+            message.error = None
+            message.lease_expires_at = now + timedelta(seconds=LEASE_S)
             uow.commit()
 
     def finish_reply(
@@ -133,13 +151,21 @@ class MessageService:
         error: str | None = None,
         prompt_tokens: int | None = None,
         completion_tokens: int | None = None,
+        tokens_estimated: bool = False,
+        finish_reason: str | None = None,
+        owner: str | None = None,
     ) -> MessageRead:
-        """Close a reply with its final text, status, tokens and cost (at today's prices)."""
-        if status not in STATUSES or status == "streaming":
+        """Close a reply with its final text, status, tokens and cost (at today's prices).
+
+        Finishing it again (a retried write whose first try did commit) changes nothing twice:
+        the chat's totals move only by the difference.
+        """
+        if status not in FINAL_STATUSES:
             raise ValidationError(f"Cannot finish a reply as {status!r}")
         with self.db.unit_of_work(write=True) as uow:
             # The chat's row is locked: its totals change below.
             message, chat = self._own_message(uow, message_id, lock_chat=True)
+            _check_owner(message, owner)
             model = uow.models.get(message.model_id) if message.model_id else None
             before = _usage_of(message)
             message.content = scrub_reply(content)
@@ -147,6 +173,9 @@ class MessageService:
             message.error = scrub_reply(error) if error else None
             message.prompt_tokens = prompt_tokens
             message.completion_tokens = completion_tokens
+            message.tokens_estimated = tokens_estimated
+            message.finish_reason = finish_reason
+            message.cost = None
             if model is not None and (prompt_tokens or completion_tokens):
                 message.cost = compute_cost(
                     prompt_tokens,
@@ -174,3 +203,8 @@ class MessageService:
 
 def _usage_of(message: Message) -> tuple[int, int, Decimal]:
     return (message.prompt_tokens or 0, message.completion_tokens or 0, message.cost or Decimal(0))
+
+
+def _check_owner(message: Message, owner: str | None) -> None:
+    if owner is not None and message.lease_owner not in (None, owner):
+        raise ConflictError("This reply is being written by another Synergia process")

@@ -1,41 +1,32 @@
-"""Replies from AI models: what is sent, how the stream is kept, and how it ends.
+"""Planning replies and recovering the ones a process that ended left behind.
 
-A reply is stored before the first token arrives (``streaming``), saved as it grows (in batches,
-not per token), and always closed with a status: ``complete`` with its tokens and cost,
-``cancelled`` with what arrived, or ``error`` with the provider's message and what arrived.
+A reply is stored before the first token arrives (``streaming``, leased to the process that
+streams it), saved as it grows, and always closed with a status (see ``services.streaming``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime, timedelta
 
-from synergia_tui.core.errors import ProviderError, ProviderRateLimitedError, ValidationError
-from synergia_tui.core.logging import redaction_filter
-from synergia_tui.models import AIModel, Message, MessageRead
-from synergia_tui.providers.base import (
-    ChatTurn,
-    ProviderTarget,
-    TextDelta,
-    Usage,
-    resolve_api_key,
-)
-from synergia_tui.providers.pool import ProviderPool
+from synergia_tui.core.clock import utcnow
+from synergia_tui.core.errors import ConflictError, ValidationError
+from synergia_tui.core.journal import JournalEntry, ReplyJournal
+from synergia_tui.core.process import OwnerState, owner_state, process_owner
+from synergia_tui.models import AIModel, Chat, Message, MessageRead
+from synergia_tui.providers.base import ChatTurn, ProviderTarget
 from synergia_tui.services.chats import find_chat, read_message
-from synergia_tui.services.messages import _usable_model
-from synergia_tui.services.unit_of_work import Database
+from synergia_tui.services.messages import INTERRUPTED, LEASE_S, MessageService, _usable_model
+from synergia_tui.services.unit_of_work import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
 
 CONTEXT_MESSAGES = 100
 """At most this many earlier messages go to the model (fewer when the context window is known)."""
 CHARS_PER_TOKEN = 4
-INTERRUPTED = "Interrupted: Synergia stopped before the reply finished"
+__all__ = ["INTERRUPTED", "ReplyPlan", "ReplyService", "build_turns", "plan_reply"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +37,13 @@ class ReplyPlan:
     target: ProviderTarget
     turns: tuple[ChatTurn, ...]
     system: str | None
+    owner: str
+    """The process holding the reply's lease (see ``core.process``)."""
+
+    @property
+    def prompt_chars(self) -> int:
+        """Characters sent, for estimating input tokens when the provider reports none."""
+        return sum(len(turn.content) for turn in self.turns) + len(self.system or "")
 
 
 def build_turns(history: list[Message], context_window: int | None) -> list[ChatTurn]:
@@ -90,37 +88,81 @@ def _target(model: AIModel) -> ProviderTarget:
     )
 
 
-class ReplyService:
-    """Prepares replies and recovers the ones a crash left behind; scoped to one user."""
+def lease_until(now: datetime | None = None) -> datetime:
+    """When a lease taken or renewed now runs out."""
+    return (now or utcnow()) + timedelta(seconds=LEASE_S)
 
-    def __init__(self, db: Database, user_id: str) -> None:
+
+def plan_reply(uow: UnitOfWork, chat: Chat, model: AIModel, owner: str) -> ReplyPlan:
+    """Inside ``uow``: store an empty ``streaming`` reply leased to ``owner`` and gather what to
+    send for it. Refuses when a reply is already streaming in the chat under a live lease."""
+    now = utcnow()
+    for other in uow.messages.streaming_in_chat(chat.id):
+        if other.lease_expires_at is not None and other.lease_expires_at > now:
+            raise ConflictError("A reply is already streaming in this chat; stop it first")
+    history = list(reversed(uow.messages.newest_first(chat.id, limit=CONTEXT_MESSAGES)))
+    if history and now <= history[-1].created_at:
+        # Stored in the same microsecond as its prompt: the reply must still sort after it.
+        now = history[-1].created_at + timedelta(microseconds=1)
+    turns = build_turns(history, model.context_window)
+    # After a reply, asking again regenerates it: the old reply stays stored but is not
+    # sent, so the model answers the same prompt afresh.
+    while turns and turns[-1].role == "assistant":
+        turns.pop()
+    if not turns:
+        raise ValidationError("Nothing to answer: send a prompt first")
+    message = uow.messages.add(
+        Message(
+            chat_id=chat.id,
+            model_id=model.id,
+            role="assistant",
+            status="streaming",
+            created_at=now,
+            lease_owner=owner,
+            lease_expires_at=lease_until(now),
+        )
+    )
+    chat.updated_at = message.created_at
+    return ReplyPlan(
+        message=read_message(message, model.name),
+        target=_target(model),
+        turns=tuple(turns),
+        system=chat.system_prompt,
+        owner=owner,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    """What a start-up found: journal entries applied, replies marked interrupted."""
+
+    applied: int = 0
+    interrupted: int = 0
+
+
+class ReplyService:
+    """Plans replies and recovers the ones a process that ended left behind; scoped to one user.
+
+    ``owner`` is this process (it holds the leases of the replies it plans); ``database`` names
+    the database in journal entries, so they are applied only to the one they were written for.
+    """
+
+    def __init__(
+        self, db: Database, user_id: str, *, owner: str | None = None, database: str = ""
+    ) -> None:
         self.db = db
         self.user_id = user_id
+        self.owner = owner or process_owner()
+        self.database = database
 
     def prepare(self, chat_id: uuid.UUID, *, model_id: uuid.UUID | None = None) -> ReplyPlan:
-        """Store an empty ``streaming`` reply and gather the context to send for it."""
+        """Answer the chat's newest prompt (again): one transaction, the reply leased to us."""
         with self.db.unit_of_work(write=True) as uow:
-            chat = find_chat(uow, self.user_id, chat_id)
+            chat = find_chat(uow, self.user_id, chat_id, for_update=True)
             model = _usable_model(uow, model_id or chat.model_id)
-            history = list(reversed(uow.messages.newest_first(chat.id, limit=CONTEXT_MESSAGES)))
-            turns = build_turns(history, model.context_window)
-            # After a reply, asking again regenerates it: the old reply stays stored but is not
-            # sent, so the model answers the same prompt afresh.
-            while turns and turns[-1].role == "assistant":
-                turns.pop()
-            if not turns:
-                raise ValidationError("Nothing to answer: send a prompt first")
-            message = uow.messages.add(
-                Message(chat_id=chat.id, model_id=model.id, role="assistant", status="streaming")
-            )
-            chat.updated_at = message.created_at
+            plan = plan_reply(uow, chat, model, self.owner)
             uow.commit()
-            return ReplyPlan(
-                message=read_message(message, model.name),
-                target=_target(model),
-                turns=tuple(turns),
-                system=chat.system_prompt,
-            )
+            return plan
 
     def target_of(self, model_id: uuid.UUID) -> ProviderTarget | None:
         """Where replies from ``model_id`` go (None for an unknown model)."""
@@ -128,115 +170,75 @@ class ReplyService:
             model = uow.models.get(model_id)
             return _target(model) if model is not None else None
 
-    def recover_interrupted(self) -> int:
-        """Mark this user's replies still ``streaming`` from an earlier run as interrupted.
+    def recover(self, journal: ReplyJournal | None = None) -> Recovery:
+        """Apply what ended processes left in the journal, then mark their leftovers interrupted."""
+        applied = self.apply_journal(journal) if journal is not None else 0
+        return Recovery(applied=applied, interrupted=self.recover_interrupted())
 
-        If another process is in fact still streaming one of them, its next save puts the row
-        back to ``streaming`` and its end sets the final status, so nothing is lost either way.
+    def recover_interrupted(self) -> int:
+        """Mark this user's replies still ``streaming`` whose owner is gone as interrupted.
+
+        A reply is another process's until that process is known to be gone (same machine, its
+        pid no longer runs) or its lease ran out (another machine: nothing else can tell). Each
+        is changed by a conditional update, so a reply that finished, or whose lease was
+        renewed, in the meantime is never overwritten.
         """
+        now = utcnow()
         with self.db.unit_of_work(write=True) as uow:
             count = 0
             for message in uow.messages.streaming():
+                if message.lease_owner == self.owner:
+                    continue  # ours: live in this very process
                 if uow.chats.get_live(self.user_id, message.chat_id) is None:
                     continue
-                message.status = "error"
-                message.error = INTERRUPTED
-                count += 1
+                state = owner_state(message.lease_owner)
+                if state is OwnerState.ALIVE:
+                    continue
+                expired_before = None if state is OwnerState.GONE else now
+                if uow.messages.mark_interrupted(
+                    message.id,
+                    owner=message.lease_owner,
+                    error=INTERRUPTED,
+                    expired_before=expired_before,
+                ):
+                    count += 1
             uow.commit()
             return count
 
+    def apply_journal(self, journal: ReplyJournal) -> int:
+        """Store what the journal kept of replies whose owner has ended; returns how many."""
+        applied = 0
+        for entry in journal.entries():
+            if entry.database != self.database or entry.user_id != self.user_id:
+                continue
+            if entry.owner == self.owner or owner_state(entry.owner) is OwnerState.ALIVE:
+                continue  # its owner still runs and will store it itself
+            if self._apply(entry):
+                applied += 1
+            journal.remove(entry.message_id)
+        return applied
 
-TextCallback = Callable[[str], Awaitable[None] | None]
-
-
-class ReplyStreamer:
-    """Streams a planned reply from its provider and keeps the stored message up to date."""
-
-    def __init__(
-        self,
-        services: Any,
-        *,
-        providers: ProviderPool | None = None,
-        save_interval: float = 0.5,
-        max_retry_wait: float = 10.0,
-        max_retries: int = 2,
-    ) -> None:
-        self.services = services  # an AsyncServices: every call runs off the event loop
-        # The session's clients; without one (a one-off reply: ``synergia ask``) the reply gets
-        # a pool of its own, closed when it ends.
-        self.providers = providers
-        self.save_interval = save_interval
-        self.max_retry_wait = max_retry_wait
-        self.max_retries = max_retries
-
-    async def stream(self, plan: ReplyPlan, on_text: TextCallback | None = None) -> MessageRead:
-        """Run the reply to its end and return the stored message in its final state.
-
-        Cancelling the task stores what arrived as ``cancelled`` before the cancellation goes on.
-        Provider failures are stored as ``error`` on the message (and not raised).
-        """
-        redaction_filter().add_secret(resolve_api_key(plan.target))
-        message_id = plan.message.id
-        parts: list[str] = []
-        usage = Usage(None, None)
-        last_save = time.monotonic()
-        attempt = 0
-        pool = self.providers if self.providers is not None else ProviderPool()
-        try:
-            while True:
-                try:
-                    # On a thread: the first call imports the SDK (most of a second), which
-                    # would otherwise freeze the UI's event loop.
-                    provider = await asyncio.to_thread(pool.get, plan.target)
-                    failed = True
-                    try:
-                        async for event in provider.stream_chat(plan.turns, system=plan.system):
-                            if isinstance(event, TextDelta):
-                                if not event.text:
-                                    continue
-                                parts.append(event.text)
-                                if on_text is not None:
-                                    result = on_text(event.text)
-                                    if result is not None:
-                                        await result
-                                now = time.monotonic()
-                                if now - last_save >= self.save_interval:
-                                    text = "".join(parts)
-                                    await self.services.messages.save_partial(message_id, text)
-                                    last_save = now
-                            elif isinstance(event, Usage):
-                                usage = event
-                        failed = False
-                    finally:
-                        if failed:  # its connection may be half-read: start afresh next time
-                            await pool.discard(plan.target)
-                    break
-                except ProviderRateLimitedError as exc:
-                    wait = exc.retry_after if exc.retry_after is not None else 1.0
-                    if parts or attempt >= self.max_retries or wait > self.max_retry_wait:
-                        raise
-                    attempt += 1
-                    log.info("rate limited; retrying in %.1f s", wait)
-                    await asyncio.sleep(wait)
-        except asyncio.CancelledError:
-            await asyncio.shield(self._finish(message_id, parts, "cancelled", None, usage))
-            raise
-        except ProviderError as exc:
-            log.warning("reply %s failed: %s", message_id, exc)
-            return await self._finish(message_id, parts, "error", str(exc), usage)
-        finally:
-            if pool is not self.providers:
-                await asyncio.shield(pool.aclose())
-        return await self._finish(message_id, parts, "complete", None, usage)
-
-    async def _finish(
-        self, message_id: uuid.UUID, parts: list[str], status: str, error: str | None, usage: Usage
-    ) -> MessageRead:
-        return await self.services.messages.finish_reply(
-            message_id,
-            content="".join(parts),
+    def _apply(self, entry: JournalEntry) -> bool:
+        with self.db.unit_of_work(write=True) as uow:
+            message = uow.messages.get(uuid.UUID(entry.message_id))
+            if message is None or message.lease_owner != entry.owner:
+                return False
+            if uow.chats.get_live(self.user_id, message.chat_id) is None:
+                return False
+            if message.status != "streaming" and len(message.content) >= len(entry.content):
+                return False  # the database already has as much (a later save succeeded)
+        status, error = entry.status, entry.error
+        if status == "streaming":  # the process ended before the reply did
+            status, error = "error", INTERRUPTED
+        MessageService(self.db, self.user_id).finish_reply(
+            uuid.UUID(entry.message_id),
+            content=entry.content,
             status=status,
             error=error,
-            prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens,
+            prompt_tokens=entry.prompt_tokens,
+            completion_tokens=entry.completion_tokens,
+            tokens_estimated=entry.tokens_estimated,
+            finish_reason=entry.finish_reason,
+            owner=entry.owner,
         )
+        return True

@@ -36,6 +36,7 @@ QUIET_GC_CHECK_S = 1.0
 FULL_GC_MAX_S = 60.0
 FULL_GC_NEVER = 1_000_000
 HANGUP_EXIT_CODE = 129  # 128 + SIGHUP, what a shell reports for a hung-up child
+TERMINATED_EXIT_CODE = 143  # 128 + SIGTERM
 STARTUP_RETRY_S = 5.0
 HANGUP_SAVE_S = 2.0
 
@@ -58,7 +59,7 @@ def open_database(settings: Settings) -> Container:
     container = build(settings)
     try:
         container.ensure_schema()
-        container.replies.recover_interrupted()
+        container.recover()
     except SQLAlchemyError as exc:
         container.close()
         raise StorageError(f"Database unavailable: {describe_database_error(exc)}") from exc
@@ -169,13 +170,39 @@ class SynergiaApp(App[int]):
             await screen.pane.show_placeholder(NO_CHAT)
         screen.services_ready(self.services)
 
-    # -- hang-up -------------------------------------------------------------------------------
+    # -- ending: quit, hang-up, SIGTERM ---------------------------------------------------------
 
     def _install_hangup_handler(self) -> None:
         try:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.hang_up)
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGHUP, self.hang_up)
+            loop.add_signal_handler(signal.SIGTERM, self.terminated)
         except (NotImplementedError, RuntimeError, ValueError):
-            log.info("no SIGHUP handler on this platform")  # e.g. Windows, or not main thread
+            log.info("no signal handlers on this platform")  # e.g. Windows, or not main thread
+
+    async def stop_replies(self, timeout: float = HANGUP_SAVE_S) -> None:
+        """Stop every live reply and store what arrived (cancelled) or, if the database cannot
+        take it within ``timeout``, journal it for the next start."""
+        try:
+            engine = self.main_screen.engine
+        except LookupError:
+            return
+        if not await engine.shutdown(timeout):
+            log.warning("the database did not take every reply in time; the rest is journalled")
+
+    async def action_quit(self) -> None:
+        """Quit: live replies are stopped and stored (or journalled) first."""
+        await self.stop_replies()
+        self.exit()
+
+    def terminated(self) -> None:
+        """SIGTERM: end as a quit does (the terminal is restored), with 128 + 15."""
+        log.info("terminated by a signal; exiting")
+        self.run_worker(self._terminate(), group="hang-up")
+
+    async def _terminate(self) -> None:
+        await self.stop_replies()
+        self.exit(return_code=TERMINATED_EXIT_CODE)
 
     def hang_up(self) -> None:
         """The terminal went away: store what is in flight, then leave at once."""
@@ -186,12 +213,7 @@ class SynergiaApp(App[int]):
     async def _hang_up(self) -> None:
         # Streaming replies are stopped first and given a moment to store what arrived (as
         # cancelled), so a dropped SSH session leaves nothing half-written.
-        screen = self.main_screen
-        if screen.live_replies:
-            self.workers.cancel_group(screen, "reply")
-            deadline = asyncio.get_running_loop().time() + HANGUP_SAVE_S
-            while screen.live_replies and asyncio.get_running_loop().time() < deadline:
-                await asyncio.sleep(0.02)
+        await self.stop_replies()
         # Textual's own shutdown would now write mode resets to a terminal that is gone, and
         # such writes can block forever. Everything worth keeping is committed: close the
         # database and the log, and end the process here.

@@ -39,6 +39,11 @@ async def wait_until(pilot, condition, timeout=15.0):
         await pilot.pause(0.02)
 
 
+def live_text(screen) -> str:
+    """What arrived so far of the replies streaming on ``screen``."""
+    return max((live.text for live in screen.engine.live.values()), default="")
+
+
 def stored(ui_container):
     chat = ui_container.chats.list_chats().chats[0]
     return chat, ui_container.messages.list_messages(chat.id).messages
@@ -80,9 +85,7 @@ async def test_escape_stops_a_reply_and_keeps_what_arrived_as_cancelled(
         await settle(pilot)
         await pilot.press(*"talk a lot", "enter")
         screen = app.main_screen
-        await wait_until(
-            pilot, lambda: any(len(live.parts) >= 5 for live in screen.live_replies.values())
-        )
+        await wait_until(pilot, lambda: len(live_text(screen).split()) >= 5)
         assert "replying" in screen_text(app)
         await pilot.press("escape")
         await settle(pilot)
@@ -96,7 +99,7 @@ async def test_escape_stops_a_reply_and_keeps_what_arrived_as_cancelled(
         screen.pane.scroll_to_widget(screen.pane.views[-1], animate=False, top=True)
         await pilot.pause()
         assert "cancelled" in screen_text(app)
-        assert screen.live_replies == {}
+        assert screen.engine.live == {}
 
 
 async def test_a_failed_reply_shows_its_error_and_ctrl_r_retries_without_a_new_prompt(
@@ -140,9 +143,7 @@ async def test_switching_chats_while_a_reply_streams_keeps_it_in_its_own_chat(
         await settle(pilot)
         await pilot.press(*"first chat prompt", "enter")
         screen = app.main_screen
-        await wait_until(
-            pilot, lambda: any(len(live.parts) >= 5 for live in screen.live_replies.values())
-        )
+        await wait_until(pilot, lambda: len(live_text(screen).split()) >= 5)
         first = screen.current_chat
         screen.open_chat(ui_container.chats.get_chat(other.id))
         await wait_until(pilot, lambda: screen.current_chat.id == other.id)
@@ -188,9 +189,7 @@ async def test_quitting_while_a_reply_streams_stores_it_as_cancelled(
         await settle(pilot)
         await pilot.press(*"long", "enter")
         screen = app.main_screen
-        await wait_until(
-            pilot, lambda: any(len(live.parts) >= 3 for live in screen.live_replies.values())
-        )
+        await wait_until(pilot, lambda: len(live_text(screen).split()) >= 3)
         await pilot.press("ctrl+q")
         await asyncio.sleep(0)
     _, messages = stored(ui_container)
@@ -207,7 +206,9 @@ async def test_typing_a_prompt_makes_the_models_client_before_enter_and_replies_
         screen = app.main_screen
         await pilot.press(*"hel")
         target = ui_container.replies.target_of(served_model.id)
-        await wait_until(pilot, lambda: screen.providers is not None and target in screen.providers)
+        await wait_until(
+            pilot, lambda: screen.engine.providers is not None and target in screen.engine.providers
+        )
         assert fake_provider.requests == []  # made ready, nothing sent yet
         await pilot.press(*"lo", "enter")
         await settle(pilot)

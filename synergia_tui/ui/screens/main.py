@@ -8,6 +8,7 @@ the results. No widget is touched from a thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -24,17 +25,16 @@ from synergia_tui.ui.clipboard import copy_text
 from synergia_tui.ui.code_blocks import CodeBlock, code_blocks
 from synergia_tui.ui.screens.code_blocks import CodeBlockScreen
 from synergia_tui.ui.screens.confirm import ConfirmScreen
-from synergia_tui.ui.screens.replies import LiveReply, ReplyWorkers
 from synergia_tui.ui.screens.text_prompt import TextPromptScreen
 from synergia_tui.ui.widgets.chat_sidebar import ChatSidebar
-from synergia_tui.ui.widgets.message_pane import MessagePane
+from synergia_tui.ui.widgets.message_pane import MessagePane, MessageView
 from synergia_tui.ui.widgets.prompt_box import PromptBox
+from synergia_tui.ui.widgets.reply_engine import NEW_CHAT, ReplyEngine
 from synergia_tui.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     # Type names only: the models and services import SQLAlchemy, which loads after first paint.
     from synergia_tui.models import AIModelRead, ChatRead
-    from synergia_tui.providers.pool import ProviderPool
     from synergia_tui.services.facade import AsyncServices
     from synergia_tui.services.reads import HealthReport
     from synergia_tui.ui.app import SynergiaApp
@@ -44,6 +44,7 @@ MESSAGE_PAGE = 8  # a few screens of replies: opening a chat of 10,000 messages 
 FILTER_DEBOUNCE_S = 0.0  # no wait: each keystroke queries at once; a newer one cancels it
 NO_CHAT = "No chat open. Type a prompt below to start one, or pick a chat on the left."
 NOT_READY = "The database is still opening; try again in a moment."
+BUSY = "A reply is streaming in this chat; escape stops it."
 
 # (command palette title, action, help) for every action of this screen.
 COMMANDS: tuple[tuple[str, str, str], ...] = (
@@ -55,7 +56,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Copy code block", "copy_code_block", "Pick a code block of this chat to copy"),
     ("Toggle sidebar", "toggle_sidebar", "Show or hide the chat list"),
     ("Find chat", "find_chat", "Filter the chat list by title"),
-    ("Stop reply", "stop_reply", "Stop a streaming reply (what arrived is kept)"),
+    ("Stop reply", "stop_reply", "Stop this chat's streaming reply (what arrived is kept)"),
     (
         "Retry reply",
         "retry_reply",
@@ -64,7 +65,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-class MainScreen(ReplyWorkers, Screen[None]):
+class MainScreen(Screen[None]):
     """Chats on the left, the open chat on the right, the prompt below, the status bar last."""
 
     BINDINGS = [
@@ -98,9 +99,8 @@ class MainScreen(ReplyWorkers, Screen[None]):
         self._chats_failed = False
         self._older_cursor: Any = None
         self._health_running = False
-        self.live_replies: dict[uuid.UUID, LiveReply] = {}
         self.warmed_models: set[uuid.UUID] = set()
-        self.providers: ProviderPool | None = None
+        self._live_views: dict[uuid.UUID, MessageView] = {}
         self._first_run_offered = False
 
     @property
@@ -117,6 +117,7 @@ class MainScreen(ReplyWorkers, Screen[None]):
                 yield PromptBox(id="prompt")
         yield StatusBar(self.version, id="status-bar")
         yield Footer()
+        yield ReplyEngine()
 
     @property
     def sidebar(self) -> ChatSidebar:
@@ -134,6 +135,10 @@ class MainScreen(ReplyWorkers, Screen[None]):
     def status_bar(self) -> StatusBar:
         return self.query_one(StatusBar)
 
+    @property
+    def engine(self) -> ReplyEngine:
+        return self.query_one(ReplyEngine)
+
     async def on_mount(self) -> None:
         self.sidebar.set_loading(True)
         self.prompt.focus()
@@ -142,16 +147,12 @@ class MainScreen(ReplyWorkers, Screen[None]):
         if self.synergia_app.services is not None:  # handed in ready (tests, embedding)
             self.services_ready(self.synergia_app.services)
 
-    async def on_unmount(self) -> None:
-        # A reply still streaming closes its own client when it is cancelled (stored first).
-        if self.providers is not None and not self.live_replies:
-            await self.providers.aclose()
-
     # -- start-up, called by the app -----------------------------------------------------------
 
     def services_ready(self, services: AsyncServices) -> None:
         """The database stack is up: load the first page of chats and start the health checks."""
         self.services = services
+        self.services_for_engine(services)
         self.synergia_app.set_aside_loaded_objects()
         self.load_chats("", debounce=False)
         self.load_default_model()
@@ -462,8 +463,16 @@ class MainScreen(ReplyWorkers, Screen[None]):
             return  # empty prompts are not sent
         if self._services_or_none() is None:
             return
+        chat = self.current_chat
+        model_id = self._current_model_id()
+        if model_id is None:
+            self.notify("No model to send to: press ctrl+o to pick or add one.", severity="warning")
+            return
+        if not self.engine.send(event.text, chat.id if chat else None, model_id):
+            # The prompt stays in the box, to send once the reply in flight has ended.
+            self.notify(BUSY, severity="warning")
+            return
         self.prompt.clear()
-        self.send_prompt(event.text)
 
     @on(PromptBox.Changed)
     def _prompt_changed(self) -> None:
@@ -481,45 +490,172 @@ class MainScreen(ReplyWorkers, Screen[None]):
         question = f"Insert a paste of {len(text):,} characters ({len(text.splitlines()):,} lines)?"
         self.app.push_screen(ConfirmScreen(question, confirm_label="Insert"), confirmed)
 
-    @work(group="send")
-    async def send_prompt(self, text: str) -> None:
-        """Store the prompt (creating a chat first if none is open), show it, ask for a reply."""
-        services = self._services_or_none()
-        if services is None:
-            return
-        chat = self.current_chat
-        model_id = self._current_model_id()
-        if model_id is None:
-            self._restore_prompt(text)
-            self.notify("No model to send to: press ctrl+o to pick or add one.", severity="warning")
-            return
-        try:
-            if chat is None:
-                chat = await services.chats.create_chat(model_id=model_id)
-                self.current_chat = chat
-                self._older_cursor = None
-                await self.pane.show_messages([], has_older=False)
-            message = await services.messages.add_user_message(
-                chat.id, text, model_id=None if chat.model_id else model_id
-            )
-            chat = await services.chats.get_chat(chat.id)
-        except SynergiaError as err:
-            self._restore_prompt(text)
-            self._report(err)
-            return
-        if self.current_chat is not None and self.current_chat.id == chat.id:
-            self.current_chat = chat
-            self.pane.add_message(message)
-        self.sidebar.now = self.synergia_app.clock()
-        self.sidebar.upsert_chat(chat)
-        self._show_model()
-        self.refresh_usage()
-        self.request_reply(chat.id, message)
-
     def _restore_prompt(self, text: str) -> None:
         if not self.prompt.text:
             self.prompt.text = text
             self.prompt.move_cursor(self.prompt.document.end)
+
+    # -- replies: the engine streams them, the screen shows them --------------------------------
+
+    def services_for_engine(self, services: AsyncServices) -> None:
+        """Hand the engine what it needs to send (once the database is open)."""
+        self.engine.configure(services, services.reply_store(on_change=self._storage_changed))
+
+    def _storage_changed(self, change: Any) -> None:
+        self.post_message(ReplyEngine.StorageChanged(change.reason))
+
+    def warm_up_model(self, model_id: uuid.UUID | None) -> None:
+        """Load what a reply from ``model_id`` needs while the prompt is being typed (once)."""
+        if model_id is None or model_id in self.warmed_models:
+            return
+        services = self._services_or_none(quiet=True)
+        if services is None or self.engine.providers is None:
+            return
+        self.warmed_models.add(model_id)
+        self._warm_up(services, model_id)
+
+    @work(group="warm-up", exit_on_error=False)
+    async def _warm_up(self, services: AsyncServices, model_id: uuid.UUID) -> None:
+        pool = self.engine.providers
+        # A failure here changes nothing: the reply itself makes the client and reports it.
+        with contextlib.suppress(SynergiaError, ImportError):
+            target = await services.replies.target_of(model_id)
+            if target is not None and pool is not None:
+                await asyncio.to_thread(pool.get, target)
+                self.synergia_app.set_aside_loaded_objects()  # the SDK stays loaded too
+
+    def action_retry_reply(self) -> None:
+        """Answer the newest prompt of the open chat again (after an error, or to regenerate)."""
+        chat = self.current_chat
+        if chat is None:
+            self.notify("No chat open.", severity="warning")
+            return
+        if self._services_or_none() is None:
+            return
+        if not self.engine.answer_again(chat.id):
+            self.notify(BUSY, severity="warning")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The stop key is offered (and shown in the footer) only while this chat streams."""
+        if action == "stop_reply":
+            chat = self.current_chat
+            return chat is not None and self.engine.is_live(chat.id)
+        return True
+
+    def action_stop_reply(self) -> None:
+        """Stop the open chat's streaming reply: what arrived is kept, marked cancelled."""
+        if isinstance(self.focused, Input):
+            self.prompt.focus()  # escape leaves the chat filter first; it stops nothing
+            return
+        chat = self.current_chat
+        if chat is not None:
+            self.engine.stop(chat.id)
+
+    @on(ReplyEngine.Sent)
+    async def _reply_sent(self, event: ReplyEngine.Sent) -> None:
+        sent = event.sent
+        if self.current_chat is None and event.claim == NEW_CHAT:
+            self.current_chat = sent.chat
+            self._older_cursor = None
+            await self.pane.show_messages([sent.prompt], has_older=False)
+        elif self.current_chat is not None and self.current_chat.id == sent.chat.id:
+            self.current_chat = sent.chat
+            self.pane.add_message(sent.prompt)
+        self.sidebar.now = self.synergia_app.clock()
+        self.sidebar.upsert_chat(sent.chat)
+        self._show_model()
+        self.refresh_usage()
+
+    @on(ReplyEngine.Started)
+    async def _reply_started(self, event: ReplyEngine.Started) -> None:
+        if self.current_chat is not None and self.current_chat.id == event.chat_id:
+            self._live_views[event.chat_id] = await self.pane.append_message(event.message)
+        self._show_live()
+
+    @on(ReplyEngine.Progressed)
+    async def _reply_progressed(self, event: ReplyEngine.Progressed) -> None:
+        text = self.engine.take(event.chat_id)
+        view = self._live_views.get(event.chat_id)
+        if text and view is not None and view.is_attached:
+            await view.append_stream(text)
+
+    @on(ReplyEngine.Finished)
+    async def _reply_finished(self, event: ReplyEngine.Finished) -> None:
+        view = self._live_views.pop(event.chat_id, None)
+        if view is not None and view.is_attached:
+            await view.set_final(event.message)
+        self._show_live()
+        here = self.current_chat is not None and self.current_chat.id == event.chat_id
+        if here:
+            self.refresh_usage()
+        final = event.message
+        if final.status == "error":
+            self.notify(
+                f"The reply failed: {final.error}. Press ctrl+r to try again.",
+                title="Reply",
+                severity="error",
+            )
+        elif final.status == "cut":
+            self.notify(
+                "The reply stopped at the token limit. Send “continue” to have it go on, or "
+                "raise the model's max output tokens (ctrl+o, ctrl+g, ctrl+e).",
+                title="Reply",
+                severity="warning",
+            )
+
+    @on(ReplyEngine.Settled)
+    def _reply_settled(self) -> None:
+        self._show_live()
+
+    @on(ReplyEngine.Failed)
+    def _reply_failed(self, event: ReplyEngine.Failed) -> None:
+        if event.text:
+            self._restore_prompt(event.text)
+        self._report(event.error)
+
+    @on(ReplyEngine.StorageChanged)
+    def _reply_storage(self, event: ReplyEngine.StorageChanged) -> None:
+        self.status_bar.saving_paused = event.reason
+        if event.reason is not None:
+            self.notify(
+                f"Saving paused: {event.reason}. Replies keep streaming and are written "
+                "as soon as the database is back.",
+                title="Database",
+                severity="error",
+            )
+            self.check_health()
+        else:
+            self.notify("Saving resumed: every reply is stored.", title="Database")
+
+    @on(ReplyEngine.Retrying)
+    def _reply_retrying(self, event: ReplyEngine.Retrying) -> None:
+        notice = event.notice
+        self.notify(
+            f"{notice.reason} Trying again in {notice.wait_s:.1f} s (attempt {notice.attempt + 1}).",
+            title="Reply",
+            severity="warning",
+        )
+
+    def _show_live(self) -> None:
+        """Sidebar marks and status bar after a reply started or ended."""
+        if not self.is_attached:
+            return  # the app is closing: nothing left to show
+        self.sidebar.live_chats = self.engine.live_chats
+        chat = self.current_chat
+        self.status_bar.streaming = chat is not None and self.engine.is_live(chat.id)
+        self.refresh_bindings()
+
+    async def resume_live_views(self, chat_id: uuid.UUID) -> None:
+        """After a chat is (re)opened, reconnect its streaming reply to the new view."""
+        self._live_views.clear()
+        message = self.engine.message_of(chat_id)
+        if message is not None:
+            for view in self.pane.views:
+                if view.message.id == message.id:
+                    self.engine.take(chat_id)  # all of it is shown by resume_stream below
+                    self._live_views[chat_id] = view
+                    await view.resume_stream(self.engine.text_of(chat_id))
+        self._show_live()
 
     # -- links in messages ---------------------------------------------------------------------
 

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 PAGE_AHEAD = 8
 
 
+LIVE_MARK = "●"
+"""Shown beside a chat whose reply is streaming."""
+
+
 class ChatList(OptionList):
     """The chats as options (one line each); asks for more as the user nears the end."""
 
@@ -74,6 +78,20 @@ class ChatSidebar(Vertical):
         self.chats: list[ChatRead] = []
         self.has_more = False
         self.now: datetime | None = None
+        self._live_chats: frozenset[uuid.UUID] = frozenset()
+
+    @property
+    def live_chats(self) -> frozenset[uuid.UUID]:
+        """Chats with a reply streaming now; they are marked in the list."""
+        return self._live_chats
+
+    @live_chats.setter
+    def live_chats(self, chats: set[uuid.UUID] | frozenset[uuid.UUID]) -> None:
+        changed = frozenset(chats) ^ self._live_chats
+        self._live_chats = frozenset(chats)
+        for index, chat in enumerate(self.chats):
+            if chat.id in changed:
+                self.chat_list.replace_option_prompt_at_index(index, self._prompt(chat))
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="Filter chats…", id="chat-filter", compact=True)
@@ -162,6 +180,8 @@ class ChatSidebar(Vertical):
         grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         grid.add_column(justify="right", no_wrap=True, style="dim")
         age = relative_time(chat.updated_at, self.now) if self.now else ""
+        if chat.id in self._live_chats:
+            age = f"{LIVE_MARK} {age}".rstrip()
         grid.add_row(Text(one_line(chat.title)), Text(f" {age}"))
         return grid
 

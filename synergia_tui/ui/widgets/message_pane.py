@@ -18,6 +18,7 @@ more per frame the longer it grows.
 from __future__ import annotations
 
 import re
+import time
 from typing import TYPE_CHECKING
 
 from markdown_it import MarkdownIt
@@ -138,6 +139,7 @@ class MessageView(Vertical):
         self._drawn_width = 0
         self._watching_theme = False
         self._flush_timer: Timer | None = None
+        self._last_flush = 0.0
 
     def compose(self) -> ComposeResult:
         yield Label(header_text(self.message), classes="message-header", markup=False)
@@ -171,16 +173,23 @@ class MessageView(Vertical):
         )
 
     async def append_stream(self, text: str) -> None:
-        """Add a chunk of a streaming reply; it reaches the screen within ``STREAM_FLUSH_S``."""
+        """Add a chunk of a streaming reply. The first chunk after a pause is shown at once;
+        the ones after it in batches, at most ``STREAM_FLUSH_S`` apart."""
         self._streamed += text
         self._pending.append(text)
-        if self._flush_timer is None:
-            # Chunks reach the Markdown stream in batches, five a second: as smooth to read as
-            # one per token, and the event loop stays free for the keyboard.
-            self._flush_timer = self.set_timer(STREAM_FLUSH_S, self._flush_stream)
+        if self._flush_timer is not None:
+            return
+        since = time.monotonic() - self._last_flush
+        if since >= STREAM_FLUSH_S:
+            await self._flush_stream()
+        else:
+            # Batches, five a second: as smooth to read as one per token, and the event loop
+            # stays free for the keyboard.
+            self._flush_timer = self.set_timer(STREAM_FLUSH_S - since, self._flush_stream)
 
     async def _flush_stream(self) -> None:
         self._flush_timer = None
+        self._last_flush = time.monotonic()
         if not self._pending:
             return
         chunk = neutralize("".join(self._pending))
@@ -365,6 +374,14 @@ class MessagePane(VerticalScroll):
         self.query_one("#pane-placeholder", Static).display = False
         view = MessageView(message)
         self.mount(view)
+        self.anchor()
+        return view
+
+    async def append_message(self, message: MessageRead) -> MessageView:
+        """``add_message``, returning once the view is mounted (ready to be streamed into)."""
+        self.query_one("#pane-placeholder", Static).display = False
+        view = MessageView(message)
+        await self.mount(view)
         self.anchor()
         return view
 

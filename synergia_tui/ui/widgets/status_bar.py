@@ -28,6 +28,9 @@ class StatusBar(Horizontal):
     model_name: reactive[str | None] = reactive(None)
     usage: reactive[ChatUsage | None] = reactive(None)
     streaming: reactive[bool] = reactive(False)
+    """The chat on screen has a reply streaming."""
+    saving_paused: reactive[str | None] = reactive(None)
+    """Why replies cannot be saved right now (they keep streaming and are kept)."""
 
     def __init__(self, version: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -60,6 +63,9 @@ class StatusBar(Horizontal):
     def watch_streaming(self) -> None:
         self._show_model()
 
+    def watch_saving_paused(self) -> None:
+        self._show_db()
+
     @property
     def database_down(self) -> bool:
         return self.health is not None and not self.health.database.reachable
@@ -86,8 +92,11 @@ class StatusBar(Horizontal):
                     text += f" · {report.problems[0]}"
             else:
                 text = f"{db.backend} ✖ unreachable"
+        if self.saving_paused is not None:
+            text += " · saving paused, replies kept"
         widget.update(one_line(text))
-        self.set_class(report is not None and not report.database.reachable, "-db-down")
+        down = report is not None and not report.database.reachable
+        self.set_class(down or self.saving_paused is not None, "-db-down")
         self.set_class(report is not None and report.status == "degraded", "-db-degraded")
 
     def _show_model(self) -> None:

@@ -1,0 +1,102 @@
+"""Sending a prompt: one use case, one unit of work."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from synergia_tui.core.clock import utcnow
+from synergia_tui.core.errors import ValidationError
+from synergia_tui.core.process import process_owner
+from synergia_tui.models import DEFAULT_TITLE, Chat, ChatRead, Message, MessageRead
+from synergia_tui.services.chats import find_chat, read_chat, read_message, title_from_prompt
+from synergia_tui.services.messages import MAX_PROMPT_CHARS, _usable_model
+from synergia_tui.services.replies import ReplyPlan, plan_reply
+from synergia_tui.services.unit_of_work import Database
+from synergia_tui.services.validation import storable_text
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """A stored prompt, its chat as it now is, and the reply planned for it."""
+
+    chat: ChatRead
+    prompt: MessageRead
+    plan: ReplyPlan
+    created_chat: bool
+
+
+def check_prompt(text: str) -> str:
+    """Refuse a prompt that cannot be sent or stored, before anything is written."""
+    if not text.strip():
+        raise ValidationError("Empty prompt: type something to send")
+    if len(text) > MAX_PROMPT_CHARS:
+        raise ValidationError(f"Prompt is longer than {MAX_PROMPT_CHARS:,} characters")
+    return storable_text(text, "Prompt")
+
+
+class ConversationService:
+    """Sends one user's prompts: chat, prompt and planned reply commit together or not at all."""
+
+    def __init__(self, db: Database, user_id: str, *, owner: str | None = None) -> None:
+        self.db = db
+        self.user_id = user_id
+        self.owner = owner or process_owner()
+
+    def send(
+        self,
+        text: str,
+        *,
+        chat_id: uuid.UUID | None = None,
+        model_id: uuid.UUID | None = None,
+        system_prompt: str | None = None,
+    ) -> Sent:
+        """Store ``text`` in the chat (a new one without ``chat_id``) and plan its reply.
+
+        The model is ``model_id`` when given (it becomes the chat's model), else the chat's.
+        One transaction: a rejected prompt, an unavailable model or a failed write leave
+        nothing behind, not even an empty chat.
+        """
+        check_prompt(text)
+        if system_prompt is not None:
+            storable_text(system_prompt, "System prompt")
+        with self.db.unit_of_work(write=True) as uow:
+            now = utcnow()
+            created = chat_id is None
+            if chat_id is None:
+                model = _usable_model(uow, model_id)
+                chat = uow.chats.add(
+                    Chat(
+                        user_id=self.user_id,
+                        title=title_from_prompt(text),
+                        model_id=model.id,
+                        system_prompt=system_prompt or None,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+            else:
+                chat = find_chat(uow, self.user_id, chat_id, for_update=True)
+                model = _usable_model(uow, model_id or chat.model_id)
+                if chat.title == DEFAULT_TITLE and uow.chats.count_messages(chat.id) == 0:
+                    chat.title = title_from_prompt(text)
+            prompt = uow.messages.add(
+                Message(
+                    chat_id=chat.id,
+                    model_id=model.id,
+                    role="user",
+                    content=text,
+                    status="complete",
+                    created_at=now,
+                )
+            )
+            chat.model_id = model.id
+            chat.updated_at = now
+            plan = plan_reply(uow, chat, model, self.owner)
+            uow.commit()
+            return Sent(
+                chat=read_chat(chat, model.name),
+                prompt=read_message(prompt, model.name),
+                plan=plan,
+                created_chat=created,
+            )
