@@ -146,7 +146,8 @@ _ANTHROPIC_ERRORS: dict[int, tuple[str, str]] = {
 class FakeProviderServer:
     """A threaded HTTP server on an ephemeral port; use as a context manager or via the fixture."""
 
-    def __init__(self, script: Script | None = None) -> None:
+    def __init__(self, script: Script | None = None, *, port: int = 0) -> None:
+        self._port = port
         self._script = script or Script()
         self._queued: list[Script] = []
         self._requests: list[RecordedRequest] = []
@@ -163,9 +164,9 @@ class FakeProviderServer:
     # -- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> FakeProviderServer:
-        """Bind 127.0.0.1 on a free port and serve from a daemon thread."""
+        """Bind 127.0.0.1 (on a free port unless one was given) and serve from a daemon thread."""
         handler = type("_BoundHandler", (_Handler,), {"owner": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", self._port), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
