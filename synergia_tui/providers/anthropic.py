@@ -16,8 +16,7 @@ from synergia_tui.core.errors import (
     ProviderRateLimitedError,
     ProviderUnavailableError,
 )
-from synergia_tui.providers._errors import status_error
-from synergia_tui.providers._transport import transport_error
+from synergia_tui.providers._errors import sdk_error, status_error
 from synergia_tui.providers.base import (
     DEFAULT_MAX_OUTPUT_TOKENS,
     ChatTurn,
@@ -133,31 +132,23 @@ class AnthropicProvider:
         return mapped
 
     def _map(self, err: BaseException, *, started: bool, listing: bool) -> ProviderError:
-        name = self.name
-        transport = transport_error(
+        return sdk_error(
             err,
-            name=name,
+            sdk=anthropic,
+            name=self.name,
             base_url=self.base_url,
             timeout=self.timeout,
             started=started,
-            timeout_errors=(anthropic.APITimeoutError,),
-            connection_errors=(anthropic.APIConnectionError,),
+            api_key=self._api_key,
+            on_status=lambda status: self._map_any_status(status, listing=listing),
+            api_error_message=lambda api: api.message,
         )
-        if transport is not None:
-            return transport
-        if isinstance(err, anthropic.APIStatusError):
-            if err.status_code < 400:
-                # The SDK turns an ``error`` event inside a 200 stream into a status error.
-                return self._map_stream_error(err)
-            return self._map_status(err, listing=listing)
-        if isinstance(err, anthropic.APIResponseValidationError):
-            return ProviderBadResponseError(f"{name}: the answer did not have the expected shape")
-        if isinstance(err, anthropic.APIError):
-            detail = clean_detail(err.message, self._api_key)
-            return ProviderBadResponseError(f"{name}: the provider reported an error: {detail}")
-        if isinstance(err, httpx2.HTTPError):
-            return ProviderUnavailableError(f"{name}: the connection failed ({type(err).__name__})")
-        return ProviderError(f"{name}: {clean_detail(err, self._api_key)}")
+
+    def _map_any_status(self, err: anthropic.APIStatusError, *, listing: bool) -> ProviderError:
+        if err.status_code < 400:
+            # The SDK turns an ``error`` event inside a 200 stream into a status error.
+            return self._map_stream_error(err)
+        return self._map_status(err, listing=listing)
 
     def _map_stream_error(self, err: anthropic.APIStatusError) -> ProviderError:
         error_type, message = _error_fields(err.body)

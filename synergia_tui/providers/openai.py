@@ -11,12 +11,10 @@ import httpx2  # the SDK's own HTTP library: what it lets escape mid-stream
 import openai
 
 from synergia_tui.core.errors import (
-    ProviderBadResponseError,
     ProviderError,
     ProviderUnavailableError,
 )
-from synergia_tui.providers._errors import status_error
-from synergia_tui.providers._transport import transport_error
+from synergia_tui.providers._errors import sdk_error, status_error
 from synergia_tui.providers.base import (
     ChatTurn,
     DiscoveredModel,
@@ -128,29 +126,18 @@ class OpenAIProvider:
         return mapped
 
     def _map(self, err: BaseException, *, started: bool, listing: bool) -> ProviderError:
-        name = self.name
-        transport = transport_error(
+        return sdk_error(
             err,
-            name=name,
+            sdk=openai,
+            name=self.name,
             base_url=self.base_url,
             timeout=self.timeout,
             started=started,
-            timeout_errors=(openai.APITimeoutError,),
-            connection_errors=(openai.APIConnectionError,),
-        )
-        if transport is not None:
-            return transport
-        if isinstance(err, openai.APIStatusError):
-            return self._map_status(err, listing=listing)
-        if isinstance(err, openai.APIResponseValidationError):
-            return ProviderBadResponseError(f"{name}: the answer did not have the expected shape")
-        if isinstance(err, openai.APIError):
+            api_key=self._api_key,
+            on_status=lambda status: self._map_status(status, listing=listing),
             # The SDK raises a bare APIError for an ``error`` object inside the stream.
-            detail = clean_detail(_body_message(err.body) or err.message, self._api_key)
-            return ProviderBadResponseError(f"{name}: the provider reported an error: {detail}")
-        if isinstance(err, httpx2.HTTPError):
-            return ProviderUnavailableError(f"{name}: the connection failed ({type(err).__name__})")
-        return ProviderError(f"{name}: {clean_detail(err, self._api_key)}")
+            api_error_message=lambda api: _body_message(api.body) or api.message,
+        )
 
     def _map_status(self, err: openai.APIStatusError, *, listing: bool) -> ProviderError:
         if listing:
