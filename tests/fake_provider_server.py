@@ -6,6 +6,11 @@ Tests drive it by setting ``server.script`` and read back ``server.requests``::
         fake_provider.script = Script(reply="Hi there", status=429, retry_after="7")
         ...  # point a provider at fake_provider.openai_base_url
 
+``server.enqueue(first, second)`` scripts the next requests one each, in order, before
+``server.script`` applies again. Each request takes its script when it is recorded, under one lock,
+so swapping the script while an earlier request is still being served never changes that request,
+and a request a test has seen in ``server.requests`` already holds its script.
+
 Routes: ``POST /v1/chat/completions`` (OpenAI SSE), ``POST /v1/messages`` (Anthropic SSE),
 ``GET /v1/models`` (OpenAI list, or Anthropic's when the request carries ``anthropic-version``),
 ``GET /api/tags`` (Ollama). Streams use chunked transfer encoding, as the real services do, so a
@@ -33,7 +38,7 @@ MAX_DELAY = 5.0
 
 @dataclass
 class Script:
-    """What the server does with the next requests (all of them, until replaced)."""
+    """What the server does with a request: set as the default, or queued for one request."""
 
     reply: str = "Hello from the fake provider."
     chunks: Sequence[str] | None = None
@@ -61,6 +66,10 @@ class Script:
     """Send the provider's in-stream error after this many text chunks."""
     error_event_type: str | None = None
     """Type of that error; default ``server_error`` (OpenAI) or ``overloaded_error`` (Anthropic)."""
+    finish_reason: str = "stop"
+    """OpenAI's ``finish_reason`` on the last choice, e.g. ``length`` for an answer cut short."""
+    stop_reason: str = "end_turn"
+    """Anthropic's ``stop_reason`` in ``message_delta``, e.g. ``max_tokens``."""
 
     def text_chunks(self) -> list[str]:
         """The deltas the reply is streamed as."""
@@ -137,10 +146,14 @@ _ANTHROPIC_ERRORS: dict[int, tuple[str, str]] = {
 class FakeProviderServer:
     """A threaded HTTP server on an ephemeral port; use as a context manager or via the fixture."""
 
-    def __init__(self, script: Script | None = None) -> None:
-        self.script = script or Script()
+    def __init__(self, script: Script | None = None, *, port: int = 0) -> None:
+        self._port = port
+        self._script = script or Script()
+        self._queued: list[Script] = []
         self._requests: list[RecordedRequest] = []
+        self._outcomes: list[str] = []
         self._lock = threading.Lock()
+        self._outcome_added = threading.Condition(self._lock)
         self._stopping = threading.Event()
         self._connections: set[socket.socket] = set()
         self.connections_opened = 0
@@ -151,9 +164,9 @@ class FakeProviderServer:
     # -- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> FakeProviderServer:
-        """Bind 127.0.0.1 on a free port and serve from a daemon thread."""
+        """Bind 127.0.0.1 (on a free port unless one was given) and serve from a daemon thread."""
         handler = type("_BoundHandler", (_Handler,), {"owner": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", self._port), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
@@ -213,6 +226,32 @@ class FakeProviderServer:
         return f"{self.url}/v1"
 
     @property
+    def script(self) -> Script:
+        """What every request gets when no queued script is left."""
+        with self._lock:
+            return self._script
+
+    @script.setter
+    def script(self, script: Script) -> None:
+        with self._lock:
+            self._script = script
+
+    def enqueue(self, *scripts: Script) -> None:
+        """Answer the next requests with ``scripts``, one each, in order."""
+        with self._lock:
+            self._queued.extend(scripts)
+
+    def wait_for_outcomes(self, count: int, timeout: float = MAX_DELAY) -> list[str]:
+        """How the first ``count`` requests ended, waiting up to ``timeout`` s for them to end.
+
+        Each is ``"served"`` (the server wrote all its script said, faults included) or
+        ``"abandoned"`` (the client hung up while it was being written). Blocking: call it on a thread from async tests.
+        """
+        with self._outcome_added:
+            self._outcome_added.wait_for(lambda: len(self._outcomes) >= count, timeout)
+            return list(self._outcomes)
+
+    @property
     def requests(self) -> list[RecordedRequest]:
         """Every request received so far, oldest first."""
         with self._lock:
@@ -226,9 +265,16 @@ class FakeProviderServer:
 
     # -- used by the handler --------------------------------------------------------------------
 
-    def _record(self, request: RecordedRequest) -> None:
+    def _record(self, request: RecordedRequest) -> Script:
+        """Keep ``request`` and bind its script, in one step."""
         with self._lock:
             self._requests.append(request)
+            return self._queued.pop(0) if self._queued else self._script
+
+    def _finished(self, outcome: str) -> None:
+        with self._outcome_added:
+            self._outcomes.append(outcome)
+            self._outcome_added.notify_all()
 
     def _track(self, connection: socket.socket, *, open_: bool) -> None:
         with self._lock:
@@ -286,11 +332,10 @@ class _Handler(BaseHTTPRequestHandler):
             body = raw.decode("utf-8", "replace")
         parts = urlsplit(self.path)
         headers = {name.lower(): value for name, value in self.headers.items()}
-        self.owner._record(RecordedRequest(method, parts.path, parts.query, headers, body))
-
-        script = self.owner.script
+        script = self.owner._record(RecordedRequest(method, parts.path, parts.query, headers, body))
         self.style = _style(parts.path, headers)
         self.model = body.get("model", "") if isinstance(body, dict) else ""
+        outcome = "served"
         try:
             if not self.owner._sleep(script.headers_delay):
                 self.close_connection = True
@@ -309,6 +354,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_error(404, script, message=f"no route for {method} {parts.path}")
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client hung up; nothing left to do
+            outcome = "abandoned"
+        finally:
+            self.owner._finished(outcome)
 
     # -- plain JSON answers ---------------------------------------------------------------------
 
@@ -499,7 +547,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None:  # scripted at or past the last chunk
             self._apply_fault(fault, error_event, malformed)
             return
-        self._write(chunk({}, finish_reason="stop"))
+        self._write(chunk({}, finish_reason=script.finish_reason))
         if include_usage:
             completion = (
                 script.completion_tokens if script.completion_tokens is not None else len(chunks)
@@ -603,7 +651,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "message_delta",
                 {
                     "type": "message_delta",
-                    "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                    "delta": {"stop_reason": script.stop_reason, "stop_sequence": None},
                     "usage": {"output_tokens": completion},
                 },
             )

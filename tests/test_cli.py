@@ -28,6 +28,7 @@ MODEL_COLUMNS = {
     "price_per_million_tokens",
     "output_price_per_million_tokens",
     "context_window",
+    "max_output_tokens",
     "is_enabled",
     "is_deleted",
     "created_at",
@@ -152,11 +153,42 @@ def test_models_can_be_managed_from_the_command_line(sqlite_url):
     assert rows[0]["is_enabled"] is False
     assert enabled == (0, "enabled gpt-mini\n", "")
     header, line = table[1].splitlines()
-    assert header.split() == ["NAME", "PROVIDER", "MODEL", "IN", "$/M", "OUT", "$/M", "ENABLED"]
+    assert header.split() == [
+        *("NAME", "PROVIDER", "MODEL", "IN", "$/M", "OUT", "$/M", "MAX", "OUT", "ENABLED")
+    ]
     assert line.split()[0] == "gpt-mini" and line.split()[-1] == "yes"
     assert rm == (0, "removed gpt-mini\n", "")
     assert json.loads(empty[1]) == []
     assert gone[0] == 1 and "not found" in gone[2]
+
+
+def test_models_take_a_max_output_tokens_cap(sqlite_url):
+    add = ["models", "add", "claude", "--provider", "anthropic", "--model", "claude-x"]
+    results = run_commands(
+        sqlite_url,
+        [*add, "--max-output-tokens", "8192"],
+        ["models", "add", "plain", "--provider", "openai", "--model", "m"],
+        ["models", "list"],
+        ["models", "edit", "claude", "--max-output-tokens", "1000"],
+        ["models", "list", "--json"],
+        ["models", "edit", "claude", "--max-output-tokens", "0"],
+        ["models", "edit", "claude", "--max-output-tokens", "lots"],
+        ["models", "list", "--json"],
+    )
+    added, _, table, edited, listed, zero, words, unchanged = results
+
+    assert added[0] == 0
+    rows = {line.split()[0]: line.split() for line in table[1].splitlines()[1:]}
+    assert rows["claude"][-2:] == ["8192", "yes"]
+    assert rows["plain"][-2:] == ["-", "yes"]  # no cap of its own: the provider's default
+    assert edited == (0, "updated claude\n", "")
+    caps = {row["name"]: row["max_output_tokens"] for row in json.loads(listed[1])}
+    assert caps == {"claude": 1000, "plain": None}
+    assert zero[0] == 1
+    assert zero[2] == "synergia: Max output tokens must be a positive number of tokens\n"
+    assert words[0] == 2 and "--max-output-tokens: invalid int value: 'lots'" in words[2]
+    caps = {row["name"]: row["max_output_tokens"] for row in json.loads(unchanged[1])}
+    assert caps["claude"] == 1000
 
 
 def test_chats_can_be_listed_and_exported(sqlite_url):

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import socket
 import subprocess
 import sys
@@ -21,6 +23,7 @@ from synergia_tui.core.errors import (
     ProviderUnavailableError,
 )
 from synergia_tui.providers.base import (
+    DEFAULT_MAX_OUTPUT_TOKENS,
     PROVIDERS,
     ChatTurn,
     Provider,
@@ -29,6 +32,7 @@ from synergia_tui.providers.base import (
     TextDelta,
     Usage,
     create_provider,
+    normalize_finish_reason,
     parse_retry_after,
     resolve_api_key,
 )
@@ -54,12 +58,19 @@ async def connect(fake_provider: FakeProviderServer) -> AsyncIterator:
     """Factory for providers pointed at the fake server; all are closed after the test."""
     made: list[Provider] = []
 
-    def make(provider: str, *, api_model: str = "fake-model-a", timeout: float = 5.0) -> Provider:
+    def make(
+        provider: str,
+        *,
+        api_model: str = "fake-model-a",
+        timeout: float = 5.0,
+        max_output_tokens: int | None = None,
+    ) -> Provider:
         target = ProviderTarget(
             provider=provider,
             api_model=api_model,
             base_url=base_url(fake_provider, provider),
             api_key_env=None if provider == "ollama" else "SYNERGIA_TEST_KEY",
+            max_output_tokens=max_output_tokens,
         )
         made.append(create_provider(target, timeout=timeout, environ=ENV))
         return made[-1]
@@ -111,26 +122,120 @@ def test_importing_base_loads_no_sdk_or_http_library() -> None:
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-async def test_answer_streams_as_deltas_then_one_usage(connect, fake_provider, provider) -> None:
+async def test_answer_streams_as_deltas_and_ends_with_usage_and_finish_reason(
+    connect, fake_provider, provider
+) -> None:
     fake_provider.script = Script(reply=REPLY, prompt_tokens=42, completion_tokens=7)
 
     events, error = await run(connect(provider))
 
     assert error is None
-    assert [e.text for e in events[:-1]] == ["Hello ", "from ", "the ", "fake ", "provider."]
-    assert events[-1] == Usage(prompt_tokens=42, completion_tokens=7)
-    assert sum(isinstance(e, Usage) for e in events) == 1
+    deltas = [e.text for e in events if isinstance(e, TextDelta)]
+    assert deltas == ["Hello ", "from ", "the ", "fake ", "provider."]
+    assert events[-1] == Usage(prompt_tokens=42, completion_tokens=7, finish_reason="stop")
+    assert [e for e in events if isinstance(e, Usage) and e.finish_reason] == [events[-1]]
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
-async def test_usage_defaults_to_counted_chunks(connect, fake_provider, provider) -> None:
-    fake_provider.script = Script(chunks=["a", "b", "c"], prompt_tokens=3)
+@pytest.mark.parametrize("provider", ["openai", "ollama"])
+async def test_openai_usage_comes_once_at_the_end(connect, fake_provider, provider) -> None:
+    events, _ = await run(connect(provider))
+
+    assert [isinstance(e, Usage) for e in events].count(True) == 1
+    assert isinstance(events[-1], Usage)
+
+
+async def test_anthropic_reports_input_tokens_before_any_text(connect, fake_provider) -> None:
+    fake_provider.script = Script(reply=REPLY, prompt_tokens=42, completion_tokens=7)
+
+    events, _ = await run(connect("anthropic"))
+
+    # message_start carries the input tokens and the first output token.
+    assert events[0] == Usage(prompt_tokens=42, completion_tokens=1)
+    assert isinstance(events[1], TextDelta)
+    assert events[-1] == Usage(prompt_tokens=42, completion_tokens=7, finish_reason="stop")
+
+
+async def test_anthropic_stream_cut_later_still_knows_its_input_tokens(
+    connect, fake_provider
+) -> None:
+    fake_provider.script = Script(reply=REPLY, prompt_tokens=42, cut_after=2)
+
+    events, error = await run(connect("anthropic"))
+
+    assert type(error) is ProviderUnavailableError
+    usages = [e for e in events if isinstance(e, Usage)]
+    assert usages == [Usage(prompt_tokens=42, completion_tokens=1)]
+
+
+@pytest.mark.parametrize(
+    ("provider", "script"),
+    [
+        ("openai", Script(finish_reason="length")),
+        ("ollama", Script(finish_reason="length")),
+        ("anthropic", Script(stop_reason="max_tokens")),
+    ],
+)
+async def test_answer_cut_at_the_token_limit_ends_with_length(
+    connect, fake_provider, provider, script
+) -> None:
+    fake_provider.script = script
 
     events, error = await run(connect(provider))
 
     assert error is None
-    assert text_of(events) == "abc"
-    assert events[-1] == Usage(prompt_tokens=3, completion_tokens=3)
+    assert text_of(events) == script.reply
+    assert isinstance(events[-1], Usage)
+    assert events[-1].finish_reason == "length"
+
+
+@pytest.mark.parametrize(
+    ("provider", "script", "expected"),
+    [
+        ("openai", Script(finish_reason="content_filter"), "content_filter"),
+        ("openai", Script(finish_reason="tool_calls"), "tool_calls"),
+        ("anthropic", Script(stop_reason="stop_sequence"), "stop"),
+        ("anthropic", Script(stop_reason="tool_use"), "tool_calls"),
+        ("anthropic", Script(stop_reason="refusal"), "refusal"),
+    ],
+)
+async def test_finish_reasons_are_normalized(
+    connect, fake_provider, provider, script, expected
+) -> None:
+    fake_provider.script = script
+
+    events, error = await run(connect(provider))
+
+    assert error is None
+    assert events[-1].finish_reason == expected
+
+
+def test_unknown_finish_reasons_pass_through_short_and_plain() -> None:
+    assert normalize_finish_reason("pause_turn") == "pause_turn"
+    assert normalize_finish_reason("\x1b[31mevil reason\n") == "__31mevil_reason_"
+    assert normalize_finish_reason("x" * 100) == "x" * 32
+    assert normalize_finish_reason("") == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("provider", "field"),
+    [("openai", "max_completion_tokens"), ("ollama", "max_tokens"), ("anthropic", "max_tokens")],
+)
+async def test_the_models_output_cap_reaches_the_server(
+    connect, fake_provider, provider, field
+) -> None:
+    await run(connect(provider, max_output_tokens=321))
+    await run(connect(provider, max_output_tokens=321), max_tokens=12)
+
+    first, second = fake_provider.requests
+    assert first.body[field] == 321
+    assert second.body[field] == 12  # an explicit max_tokens wins
+
+
+def test_default_output_caps() -> None:
+    assert DEFAULT_MAX_OUTPUT_TOKENS == {"anthropic": 16384, "openai": None, "ollama": None}
+    assert ProviderTarget("anthropic", "m").effective_max_output_tokens == 16384
+    assert ProviderTarget("openai", "m").effective_max_output_tokens is None
+    assert ProviderTarget("ollama", "m", max_output_tokens=7).effective_max_output_tokens == 7
 
 
 async def test_openai_request_carries_system_first_key_and_usage_option(
@@ -163,6 +268,13 @@ async def test_openai_request_without_system_prompt_has_no_system_message(
     assert "max_completion_tokens" not in body and "max_tokens" not in body
 
 
+async def test_ollama_sends_no_cap_by_default(connect, fake_provider) -> None:
+    await run(connect("ollama"))
+
+    body = fake_provider.last_request.body
+    assert "max_completion_tokens" not in body and "max_tokens" not in body
+
+
 async def test_anthropic_request_puts_system_in_its_own_field(connect, fake_provider) -> None:
     await run(connect("anthropic", api_model="claude-x"), system="Be brief.")
 
@@ -174,7 +286,7 @@ async def test_anthropic_request_puts_system_in_its_own_field(connect, fake_prov
     assert request.body["model"] == "claude-x"
     assert request.body["stream"] is True
     assert request.body["system"] == "Be brief."
-    assert request.body["max_tokens"] == 4096
+    assert request.body["max_tokens"] == 16384  # Anthropic requires a cap
     assert request.body["messages"] == [
         {"role": "user", "content": "Say hello"},
         {"role": "assistant", "content": "Hello?"},
@@ -349,7 +461,7 @@ async def test_cut_stream_keeps_earlier_deltas_and_fails(connect, fake_provider,
     events, error = await run(connect(provider))
 
     assert text_of(events) == PARTIAL
-    assert not any(isinstance(e, Usage) for e in events)
+    assert not any(isinstance(e, Usage) and e.finish_reason for e in events)
     assert type(error) is ProviderUnavailableError
     assert str(error) == f"{provider}: the connection was lost in the middle of the answer"
 
@@ -363,7 +475,7 @@ async def test_stream_ending_without_finish_is_not_success(
     events, error = await run(connect(provider))
 
     assert text_of(events) == PARTIAL
-    assert not any(isinstance(e, Usage) for e in events)
+    assert not any(isinstance(e, Usage) and e.finish_reason for e in events)
     assert type(error) is ProviderUnavailableError
     assert str(error) == f"{provider}: the stream ended early"
 
@@ -417,14 +529,31 @@ async def test_anthropic_other_error_event_is_a_bad_response(connect, fake_provi
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-async def test_stopping_early_closes_the_stream_quietly(connect, fake_provider, provider) -> None:
-    fake_provider.script = Script(reply=REPLY)
-    stream = connect(provider).stream_chat(TURNS)
+async def test_stopping_early_closes_the_stream_quietly(
+    connect, fake_provider, provider, caplog
+) -> None:
+    # Two seconds of answer: the server is still writing when the client stops reading, and
+    # what is left (kilobytes) would fit in the socket buffers if the stream stayed open.
+    fake_provider.script = Script(chunks=[f"w{i} " for i in range(200)], tokens_per_second=100)
+    caplog.set_level(logging.DEBUG, logger="synergia_tui")
+    client = connect(provider)
+    stream = client.stream_chat(TURNS)
 
-    first = await anext(stream)
+    first = None
+    async for event in stream:
+        if isinstance(event, TextDelta):
+            first = event
+            break
     await stream.aclose()
+    outcomes = await asyncio.to_thread(fake_provider.wait_for_outcomes, 1)
 
-    assert first == TextDelta("Hello ")
+    assert first == TextDelta("w0 ")
+    assert outcomes == ["abandoned"]  # the server saw the client hang up mid-answer
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("synergia_tui")] == []
+    fake_provider.script = Script(reply=REPLY)
+    events, error = await run(client)
+    assert error is None
+    assert text_of(events) == REPLY
 
 
 # -- the key never leaks ----------------------------------------------------------------------

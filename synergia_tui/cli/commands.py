@@ -28,6 +28,7 @@ MODEL_COLUMNS = (
     "price_per_million_tokens",
     "output_price_per_million_tokens",
     "context_window",
+    "max_output_tokens",
     "is_enabled",
     "is_deleted",
     "created_at",
@@ -169,6 +170,7 @@ def _model_fields(args: argparse.Namespace) -> dict[str, object]:
         ("price", "price_per_million_tokens"),
         ("output_price", "output_price_per_million_tokens"),
         ("context_window", "context_window"),
+        ("max_output_tokens", "max_output_tokens"),
     ):
         value = getattr(args, option, None)
         if value is not None:
@@ -203,7 +205,7 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
                 print_json([_model_row(m) for m in models])
             else:
                 print_table(
-                    ("NAME", "PROVIDER", "MODEL", "IN $/M", "OUT $/M", "ENABLED"),
+                    ("NAME", "PROVIDER", "MODEL", "IN $/M", "OUT $/M", "MAX OUT", "ENABLED"),
                     [
                         (
                             m.name,
@@ -211,6 +213,8 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
                             m.api_model,
                             m.price_per_million_tokens,
                             m.output_price,
+                            # "-": no cap of its own, the provider's default applies.
+                            m.max_output_tokens if m.max_output_tokens is not None else "-",
                             "yes" if m.is_enabled else "no",
                         )
                         for m in models

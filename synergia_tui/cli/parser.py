@@ -28,6 +28,12 @@ def _model_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
     parser.add_argument("--price", help="input price per million tokens")
     parser.add_argument("--output-price", help="output price per million tokens (default: --price)")
     parser.add_argument("--context-window", type=int, help="context window in tokens")
+    parser.add_argument(
+        "--max-output-tokens",
+        type=int,
+        metavar="N",
+        help="longest answer, in tokens (default: the provider's; 16384 for anthropic)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

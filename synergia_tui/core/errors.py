@@ -45,6 +45,9 @@ class SchemaError(StorageError):
 class ProviderError(SynergiaError):
     """An AI provider failed to answer."""
 
+    retryable = False
+    """Whether asking again, after a pause, may well succeed (busy or unreachable provider)."""
+
 
 class ProviderAuthError(ProviderError):
     """The provider refused the API key (HTTP 401/403) or no key was found."""
@@ -53,6 +56,8 @@ class ProviderAuthError(ProviderError):
 class ProviderRateLimitedError(ProviderError):
     """The provider asked us to slow down (HTTP 429)."""
 
+    retryable = True
+
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
@@ -60,6 +65,8 @@ class ProviderRateLimitedError(ProviderError):
 
 class ProviderUnavailableError(ProviderError):
     """The provider could not be reached, timed out, or failed on its side (5xx)."""
+
+    retryable = True
 
 
 class ProviderBadResponseError(ProviderError):

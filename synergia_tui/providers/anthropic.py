@@ -11,15 +11,14 @@ import anthropic
 import httpx2  # the SDK's own HTTP library: its errors escape a stream unwrapped
 
 from synergia_tui.core.errors import (
-    ProviderAuthError,
     ProviderBadResponseError,
     ProviderError,
     ProviderRateLimitedError,
     ProviderUnavailableError,
 )
-from synergia_tui.providers._transport import transport_error
+from synergia_tui.providers._errors import sdk_error, status_error
 from synergia_tui.providers.base import (
-    DEFAULT_MAX_TOKENS,
+    DEFAULT_MAX_OUTPUT_TOKENS,
     ChatTurn,
     DiscoveredModel,
     ProviderTarget,
@@ -27,7 +26,7 @@ from synergia_tui.providers.base import (
     TextDelta,
     Usage,
     clean_detail,
-    parse_retry_after,
+    normalize_finish_reason,
 )
 
 log = logging.getLogger(__name__)
@@ -61,18 +60,25 @@ class AnthropicProvider:
         system: str | None = None,
         max_tokens: int | None = None,
     ) -> AsyncIterator[StreamEvent]:
-        """Stream the answer: ``TextDelta``s, then one ``Usage``; see ``Provider.stream_chat``."""
+        """Stream the answer; see ``Provider.stream_chat``.
+
+        A first ``Usage`` (input tokens, output so far) comes with ``message_start``, before any
+        text; the last, with the final output count and the stop reason, after ``message_stop``.
+        """
         extra: dict[str, Any] = {}
         if system:
             extra["system"] = system
+        # Anthropic refuses a request without a cap, so there is always one.
+        cap = max_tokens if max_tokens is not None else self.target.effective_max_output_tokens
         started = False
         stopped = False
+        stop_reason: str | None = None
         prompt_tokens: int | None = None
         completion_tokens: int | None = None
         try:
             stream = await self._messages.create(
                 model=self.target.api_model,
-                max_tokens=max_tokens if max_tokens is not None else DEFAULT_MAX_TOKENS,
+                max_tokens=cap if cap is not None else DEFAULT_MAX_OUTPUT_TOKENS[self.name],
                 messages=[{"role": turn.role, "content": turn.content} for turn in turns],
                 stream=True,
                 **extra,
@@ -83,10 +89,13 @@ class AnthropicProvider:
                     if event.type == "message_start":
                         prompt_tokens = event.message.usage.input_tokens
                         completion_tokens = event.message.usage.output_tokens
+                        yield Usage(prompt_tokens, completion_tokens)
                     elif event.type == "content_block_delta":
                         if event.delta.type == "text_delta" and event.delta.text:
                             yield TextDelta(event.delta.text)
                     elif event.type == "message_delta":
+                        if event.delta.stop_reason:
+                            stop_reason = event.delta.stop_reason
                         if event.usage.output_tokens is not None:
                             completion_tokens = event.usage.output_tokens
                         if getattr(event.usage, "input_tokens", None) is not None:
@@ -97,7 +106,9 @@ class AnthropicProvider:
             raise self._error(err, started=started) from err
         if not stopped:
             raise ProviderUnavailableError(f"{self.name}: the stream ended early")
-        yield Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
+        # ``message_stop`` itself says the model finished; a missing reason is a plain stop.
+        finish_reason = normalize_finish_reason(stop_reason) if stop_reason else "stop"
+        yield Usage(prompt_tokens, completion_tokens, finish_reason)
 
     async def list_models(self) -> list[DiscoveredModel]:
         """The model ids the Models API reports, every page of them."""
@@ -121,31 +132,23 @@ class AnthropicProvider:
         return mapped
 
     def _map(self, err: BaseException, *, started: bool, listing: bool) -> ProviderError:
-        name = self.name
-        transport = transport_error(
+        return sdk_error(
             err,
-            name=name,
+            sdk=anthropic,
+            name=self.name,
             base_url=self.base_url,
             timeout=self.timeout,
             started=started,
-            timeout_errors=(anthropic.APITimeoutError,),
-            connection_errors=(anthropic.APIConnectionError,),
+            api_key=self._api_key,
+            on_status=lambda status: self._map_any_status(status, listing=listing),
+            api_error_message=lambda api: api.message,
         )
-        if transport is not None:
-            return transport
-        if isinstance(err, anthropic.APIStatusError):
-            if err.status_code < 400:
-                # The SDK turns an ``error`` event inside a 200 stream into a status error.
-                return self._map_stream_error(err)
-            return self._map_status(err, listing=listing)
-        if isinstance(err, anthropic.APIResponseValidationError):
-            return ProviderBadResponseError(f"{name}: the answer did not have the expected shape")
-        if isinstance(err, anthropic.APIError):
-            detail = clean_detail(err.message, self._api_key)
-            return ProviderBadResponseError(f"{name}: the provider reported an error: {detail}")
-        if isinstance(err, httpx2.HTTPError):
-            return ProviderUnavailableError(f"{name}: the connection failed ({type(err).__name__})")
-        return ProviderError(f"{name}: {clean_detail(err, self._api_key)}")
+
+    def _map_any_status(self, err: anthropic.APIStatusError, *, listing: bool) -> ProviderError:
+        if err.status_code < 400:
+            # The SDK turns an ``error`` event inside a 200 stream into a status error.
+            return self._map_stream_error(err)
+        return self._map_status(err, listing=listing)
 
     def _map_stream_error(self, err: anthropic.APIStatusError) -> ProviderError:
         error_type, message = _error_fields(err.body)
@@ -157,38 +160,19 @@ class AnthropicProvider:
         return ProviderBadResponseError(f"{self.name}: the provider reported an error: {detail}")
 
     def _map_status(self, err: anthropic.APIStatusError, *, listing: bool) -> ProviderError:
-        name = self.name
-        code = err.status_code
+        if listing:
+            not_found = f"{self.name}: {self.base_url}/v1/models not found (HTTP 404)"
+        else:
+            not_found = f"{self.name}: model '{self.target.api_model}' not found (HTTP 404)"
         _, message = _error_fields(err.body)
-        detail = clean_detail(message or "", self._api_key)
-        suffix = f": {detail}" if detail else ""
-        if code == 401:
-            return ProviderAuthError(f"{name}: the API key was refused (HTTP 401)")
-        if code == 403:
-            return ProviderAuthError(f"{name}: access denied (HTTP 403){suffix}")
-        if code == 404:
-            if listing:
-                return ProviderBadResponseError(
-                    f"{name}: {self.base_url}/v1/models not found (HTTP 404)"
-                )
-            return ProviderBadResponseError(
-                f"{name}: model '{self.target.api_model}' not found (HTTP 404)"
-            )
-        if code == 429:
-            retry_after = parse_retry_after(err.response.headers)
-            wait = f"; retry after {retry_after:g} s" if retry_after is not None else ""
-            return ProviderRateLimitedError(
-                f"{name}: rate limited (HTTP 429){wait}{suffix}", retry_after=retry_after
-            )
-        if code == 529:
-            return ProviderUnavailableError(f"{name}: the service is overloaded (HTTP 529){suffix}")
-        if code == 503:
-            return ProviderUnavailableError(
-                f"{name}: the service is unavailable (HTTP 503){suffix}"
-            )
-        if code >= 500:
-            return ProviderUnavailableError(f"{name}: the service failed (HTTP {code}){suffix}")
-        return ProviderBadResponseError(f"{name}: the request was refused (HTTP {code}){suffix}")
+        return status_error(
+            err.status_code,
+            name=self.name,
+            detail=clean_detail(message or "", self._api_key),
+            headers=err.response.headers,
+            not_found=not_found,
+            overloaded_statuses=(529,),
+        )
 
 
 def _error_fields(body: object) -> tuple[str | None, str | None]:

@@ -35,8 +35,15 @@ DEFAULT_API_KEY_ENVS: Mapping[str, str] = {
 OLLAMA_PLACEHOLDER_KEY = "ollama"
 """Ollama ignores the key, but the OpenAI SDK refuses to run without one."""
 
-DEFAULT_MAX_TOKENS = 4096
-"""Answer length cap for providers that require one (Anthropic)."""
+DEFAULT_MAX_OUTPUT_TOKENS: Mapping[str, int | None] = {
+    "anthropic": 16384,
+    "openai": None,
+    "ollama": None,
+}
+"""The answer length cap sent when a model sets none; ``None`` sends no cap (the server decides).
+
+Anthropic requires a cap on every request; the others default to the model's own limit.
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +62,19 @@ class ProviderTarget:
     api_model: str
     base_url: str | None = None
     api_key_env: str | None = None
+    max_output_tokens: int | None = None
 
     @property
     def effective_base_url(self) -> str:
         """The base URL actually used: the model's own, else the provider's default."""
         return self.base_url or DEFAULT_BASE_URLS.get(self.provider, "")
+
+    @property
+    def effective_max_output_tokens(self) -> int | None:
+        """The answer length cap actually sent: the model's own, else the provider's default."""
+        if self.max_output_tokens is not None:
+            return self.max_output_tokens
+        return DEFAULT_MAX_OUTPUT_TOKENS.get(self.provider)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +86,15 @@ class TextDelta:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Token counts of one answer; ``None`` when the provider did not report them."""
+    """Token counts of one answer; ``None`` when the provider did not report them.
+
+    ``finish_reason`` is set only on the ``Usage`` that ends a stream which ended normally; it is
+    normalized by ``normalize_finish_reason``.
+    """
 
     prompt_tokens: int | None
     completion_tokens: int | None
+    finish_reason: str | None = None
 
 
 StreamEvent = TextDelta | Usage
@@ -99,9 +119,15 @@ class Provider(Protocol):
         system: str | None = None,
         max_tokens: int | None = None,
     ) -> AsyncIterator[StreamEvent]:
-        """Stream the answer to ``turns``: ``TextDelta``s, then exactly one ``Usage`` last.
+        """Stream the answer to ``turns`` as ``TextDelta``s and ``Usage``s.
 
-        A stream that breaks off raises after yielding the deltas that did arrive.
+        A provider yields a ``Usage`` as soon as it knows counts, possibly more than once (the
+        last one wins): Anthropic reports the input tokens when the message starts, so a reply
+        cancelled or failed later still knows them; OpenAI and Ollama report only at the end.
+        A stream that ends normally ends with a ``Usage`` whose ``finish_reason`` is set
+        ("stop", "length", "content_filter", "tool_calls", or the provider's own word); no
+        other ``Usage`` carries one. A stream that breaks off raises after yielding what did
+        arrive. ``max_tokens`` overrides the target's ``effective_max_output_tokens``.
         """
         ...
 
@@ -194,6 +220,32 @@ def _to_float(value: str | None) -> float | None:
 
 
 _WHITESPACE = re.compile(r"\s+")
+_UNSAFE_REASON = re.compile(r"[^A-Za-z0-9_.-]")
+
+_FINISH_REASONS: Mapping[str, str] = {
+    "stop": "stop",
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "length": "length",
+    "max_tokens": "length",
+    "content_filter": "content_filter",
+    "tool_calls": "tool_calls",
+    "tool_use": "tool_calls",
+    "function_call": "tool_calls",
+}
+
+
+def normalize_finish_reason(reason: str) -> str:
+    """A provider's finish / stop reason in Synergia's words.
+
+    OpenAI ``stop`` and Anthropic ``end_turn`` / ``stop_sequence`` are "stop"; ``length`` and
+    ``max_tokens`` are "length"; ``tool_calls`` / ``tool_use`` are "tool_calls". Any other word is
+    kept, made short and plain (it is stored and shown).
+    """
+    known = _FINISH_REASONS.get(reason)
+    if known is not None:
+        return known
+    return _UNSAFE_REASON.sub("_", reason)[:32] or "unknown"
 
 
 def clean_detail(text: object, api_key: str | None, *, limit: int = 200) -> str:

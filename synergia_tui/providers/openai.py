@@ -11,13 +11,10 @@ import httpx2  # the SDK's own HTTP library: what it lets escape mid-stream
 import openai
 
 from synergia_tui.core.errors import (
-    ProviderAuthError,
-    ProviderBadResponseError,
     ProviderError,
-    ProviderRateLimitedError,
     ProviderUnavailableError,
 )
-from synergia_tui.providers._transport import transport_error
+from synergia_tui.providers._errors import sdk_error, status_error
 from synergia_tui.providers.base import (
     ChatTurn,
     DiscoveredModel,
@@ -26,7 +23,7 @@ from synergia_tui.providers.base import (
     TextDelta,
     Usage,
     clean_detail,
-    parse_retry_after,
+    normalize_finish_reason,
 )
 
 log = logging.getLogger(__name__)
@@ -60,18 +57,23 @@ class OpenAIProvider:
         system: str | None = None,
         max_tokens: int | None = None,
     ) -> AsyncIterator[StreamEvent]:
-        """Stream the answer: ``TextDelta``s, then one ``Usage``; see ``Provider.stream_chat``."""
+        """Stream the answer: ``TextDelta``s, then one ``Usage``; see ``Provider.stream_chat``.
+
+        The usage comes only with the last chunk (``include_usage``), so it is yielded once.
+        """
         messages: list[dict[str, str]] = []
         if system:
             messages.append({"role": "system", "content": system})
         messages.extend({"role": turn.role, "content": turn.content} for turn in turns)
         extra: dict[str, Any] = {}
-        if max_tokens is not None:
-            extra[self.max_tokens_param] = max_tokens
+        cap = max_tokens if max_tokens is not None else self.target.effective_max_output_tokens
+        if cap is not None:
+            extra[self.max_tokens_param] = cap
 
         started = False
-        finished = False
-        usage = Usage(prompt_tokens=None, completion_tokens=None)
+        finish_reason: str | None = None
+        prompt_tokens: int | None = None
+        completion_tokens: int | None = None
         try:
             stream = await self._completions.create(
                 model=self.target.api_model,
@@ -84,21 +86,19 @@ class OpenAIProvider:
             async with stream:
                 async for chunk in stream:
                     if chunk.usage is not None:
-                        usage = Usage(
-                            prompt_tokens=chunk.usage.prompt_tokens,
-                            completion_tokens=chunk.usage.completion_tokens,
-                        )
+                        prompt_tokens = chunk.usage.prompt_tokens
+                        completion_tokens = chunk.usage.completion_tokens
                     for choice in chunk.choices or ():
                         if choice.finish_reason:
-                            finished = True
+                            finish_reason = normalize_finish_reason(choice.finish_reason)
                         text = choice.delta.content if choice.delta is not None else None
                         if text:
                             yield TextDelta(text)
         except (openai.OpenAIError, httpx2.HTTPError, json.JSONDecodeError) as err:
             raise self._error(err, started=started) from err
-        if not finished:
+        if finish_reason is None:
             raise ProviderUnavailableError(f"{self.name}: the stream ended early")
-        yield usage
+        yield Usage(prompt_tokens, completion_tokens, finish_reason)
 
     async def list_models(self) -> list[DiscoveredModel]:
         """The model ids ``GET {base_url}/models`` reports."""
@@ -126,59 +126,31 @@ class OpenAIProvider:
         return mapped
 
     def _map(self, err: BaseException, *, started: bool, listing: bool) -> ProviderError:
-        name = self.name
-        transport = transport_error(
+        return sdk_error(
             err,
-            name=name,
+            sdk=openai,
+            name=self.name,
             base_url=self.base_url,
             timeout=self.timeout,
             started=started,
-            timeout_errors=(openai.APITimeoutError,),
-            connection_errors=(openai.APIConnectionError,),
-        )
-        if transport is not None:
-            return transport
-        if isinstance(err, openai.APIStatusError):
-            return self._map_status(err, listing=listing)
-        if isinstance(err, openai.APIResponseValidationError):
-            return ProviderBadResponseError(f"{name}: the answer did not have the expected shape")
-        if isinstance(err, openai.APIError):
+            api_key=self._api_key,
+            on_status=lambda status: self._map_status(status, listing=listing),
             # The SDK raises a bare APIError for an ``error`` object inside the stream.
-            detail = clean_detail(_body_message(err.body) or err.message, self._api_key)
-            return ProviderBadResponseError(f"{name}: the provider reported an error: {detail}")
-        if isinstance(err, httpx2.HTTPError):
-            return ProviderUnavailableError(f"{name}: the connection failed ({type(err).__name__})")
-        return ProviderError(f"{name}: {clean_detail(err, self._api_key)}")
+            api_error_message=lambda api: _body_message(api.body) or api.message,
+        )
 
     def _map_status(self, err: openai.APIStatusError, *, listing: bool) -> ProviderError:
-        name = self.name
-        code = err.status_code
-        detail = clean_detail(_body_message(err.body) or "", self._api_key)
-        suffix = f": {detail}" if detail else ""
-        if code == 401:
-            # The body often echoes a masked key; we say nothing of it.
-            return ProviderAuthError(f"{name}: the API key was refused (HTTP 401)")
-        if code == 403:
-            return ProviderAuthError(f"{name}: access denied (HTTP 403){suffix}")
-        if code == 404:
-            if listing:
-                return ProviderBadResponseError(
-                    f"{name}: {self.base_url}/models not found (HTTP 404)"
-                )
-            return ProviderBadResponseError(self._not_found_message())
-        if code == 429:
-            retry_after = parse_retry_after(err.response.headers)
-            wait = f"; retry after {retry_after:g} s" if retry_after is not None else ""
-            return ProviderRateLimitedError(
-                f"{name}: rate limited (HTTP 429){wait}{suffix}", retry_after=retry_after
-            )
-        if code == 503:
-            return ProviderUnavailableError(
-                f"{name}: the service is unavailable (HTTP 503){suffix}"
-            )
-        if code >= 500:
-            return ProviderUnavailableError(f"{name}: the service failed (HTTP {code}){suffix}")
-        return ProviderBadResponseError(f"{name}: the request was refused (HTTP {code}){suffix}")
+        if listing:
+            not_found = f"{self.name}: {self.base_url}/models not found (HTTP 404)"
+        else:
+            not_found = self._not_found_message()
+        return status_error(
+            err.status_code,
+            name=self.name,
+            detail=clean_detail(_body_message(err.body) or "", self._api_key),
+            headers=err.response.headers,
+            not_found=not_found,
+        )
 
 
 def _body_message(body: object) -> str | None:

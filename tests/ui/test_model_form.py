@@ -81,6 +81,7 @@ class TestAdding:
             await pilot.press("enter", "down", "enter", "tab")
             await pilot.press(*"claude-x", "tab", *"https://example.test/v1", "tab")
             await pilot.press(*"MY_KEY", "tab", *"3", "tab", *"15", "tab", *"200000", "tab")
+            await pilot.press(*"8192", "tab")
             await pilot.press("space")  # untick "Enabled"
             await save(pilot)
             assert isinstance(app.result, AIModelRead)
@@ -93,6 +94,7 @@ class TestAdding:
             assert stored.price_per_million_tokens == Decimal("3")
             assert stored.output_price_per_million_tokens == Decimal("15")
             assert stored.context_window == 200000
+            assert stored.max_output_tokens == 8192
             assert stored.is_enabled is False
 
     async def test_provider_can_only_be_one_of_the_three(self, services):
@@ -147,6 +149,9 @@ class TestAdding:
             ("output_price", "NaN", "Output price must be a finite number"),
             ("context_window", "lots", "Context window must be a whole number of tokens"),
             ("context_window", "-5", "Context window must be a positive number of tokens"),
+            ("max_output_tokens", "many", "Max output tokens must be a whole number of tokens"),
+            ("max_output_tokens", "0", "Max output tokens must be a positive number of tokens"),
+            ("max_output_tokens", "9999999999", "Max output tokens is too large"),
             ("base_url", "ftp://x", "Base URL must start with http:// or https://"),
             ("api_key_env", "sk-abc123", "API key env takes the NAME of an environment variable"),
             ("api_key_env", "MY KEY", "API key env 'MY KEY' is not a valid variable name"),
@@ -225,6 +230,26 @@ class TestEditing:
             assert stored.name == "gpt-4o-mini-2"
             assert stored.output_price_per_million_tokens is None  # cleared: same as input
             assert stored.context_window == 128000
+
+    async def test_max_output_tokens_opens_filled_and_can_be_changed_or_cleared(
+        self, services, ui_container
+    ):
+        model = add(ui_container, "claude", max_output_tokens=8192)
+        app = FormHost(services, model)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            assert field(app, "max_output_tokens").value == "8192"
+            fill(app, max_output_tokens="4_000")
+            await save(pilot)
+            assert ui_container.models.get_model(model.id).max_output_tokens == 4000
+
+        app = FormHost(services, ui_container.models.get_model(model.id))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            fill(app, max_output_tokens="")
+            await save(pilot)
+            assert isinstance(app.result, AIModelRead)
+            assert ui_container.models.get_model(model.id).max_output_tokens is None
 
     async def test_renaming_onto_another_model_is_refused(self, services, ui_container):
         add(ui_container, "taken")

@@ -39,6 +39,7 @@ TEXT_FIELDS = (
     Field("price", "Input $/M", "USD per million input tokens, 0 if free"),
     Field("output_price", "Output $/M", "optional: same as input when empty"),
     Field("context_window", "Context", "optional: context window in tokens"),
+    Field("max_output_tokens", "Max output", "optional: longest answer in tokens"),
 )
 
 # Which field a service message is about, by how the message starts.
@@ -52,6 +53,7 @@ _MESSAGE_FIELDS = (
     ("Price", "price"),
     ("Input price", "price"),
     ("Context window", "context_window"),
+    ("Max output tokens", "max_output_tokens"),
 )
 
 
@@ -138,6 +140,7 @@ class ModelFormScreen(ModalScreen[AIModelRead | None]):
             "price": _plain(model.price_per_million_tokens),
             "output_price": _plain(model.output_price_per_million_tokens),
             "context_window": model.context_window,
+            "max_output_tokens": model.max_output_tokens,
         }[key]
         # Stored text may hold control characters written by another client; the form shows
         # (and would save) their visible stand-ins rather than sending them to the terminal.
@@ -182,7 +185,8 @@ class ModelFormScreen(ModalScreen[AIModelRead | None]):
         data["api_key_env"] = str(raw["api_key_env"]).strip() or None
         check("price", _parse_price)
         check("output_price", _parse_output_price)
-        check("context_window", _parse_context_window)
+        check("context_window", lambda text: _parse_tokens(text, "Context window"))
+        check("max_output_tokens", lambda text: _parse_tokens(text, "Max output tokens"))
         data["price_per_million_tokens"] = data.pop("price", None)
         data["output_price_per_million_tokens"] = data.pop("output_price", None)
         return data, errors
@@ -289,14 +293,15 @@ def _parse_output_price(text: str) -> Decimal | None:
     return check_price(text, "Output price") if text.strip() else None
 
 
-def _parse_context_window(text: str) -> int | None:
+def _parse_tokens(text: str, what: str) -> int | None:
+    """An optional count of tokens; ``what`` starts the message (and names the field)."""
     text = text.strip().replace("_", "").replace(",", "")
     if not text:
         return None
     try:
         tokens = int(text)
     except ValueError:
-        raise ValidationError("Context window must be a whole number of tokens") from None
+        raise ValidationError(f"{what} must be a whole number of tokens") from None
     if tokens <= 0:
-        raise ValidationError("Context window must be a positive number of tokens")
+        raise ValidationError(f"{what} must be a positive number of tokens")
     return tokens
