@@ -85,6 +85,7 @@ def _target(model: AIModel) -> ProviderTarget:
         api_model=model.api_model,
         base_url=model.base_url,
         api_key_env=model.api_key_env,
+        max_output_tokens=model.max_output_tokens,
     )
 
 

@@ -17,6 +17,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +25,6 @@ from synergia_tui.core.errors import (
     ConflictError,
     NotFoundError,
     ProviderError,
-    ProviderRateLimitedError,
     StorageError,
 )
 from synergia_tui.core.journal import JournalEntry, ReplyJournal
@@ -32,6 +32,7 @@ from synergia_tui.core.logging import redaction_filter
 from synergia_tui.models import MessageRead
 from synergia_tui.providers.base import TextDelta, Usage, resolve_api_key
 from synergia_tui.providers.pool import ProviderPool
+from synergia_tui.providers.retry import RetryNotice, RetryPolicy, stream_with_retries
 from synergia_tui.services.messages import MessageService
 from synergia_tui.services.replies import CHARS_PER_TOKEN, ReplyPlan
 from synergia_tui.services.validation import scrub_reply
@@ -63,7 +64,7 @@ class StorageChanged:
 
 @dataclass(frozen=True, slots=True)
 class ProviderRetrying:
-    """The provider failed before the first token; the reply tries again after ``wait_s``."""
+    """The provider failed before the first token; attempt ``attempt`` follows in ``wait_s``."""
 
     attempt: int
     wait_s: float
@@ -353,15 +354,13 @@ class ReplyStreamer:
         store: ReplyStore,
         *,
         providers: ProviderPool | None = None,
-        max_retry_wait: float = 10.0,
-        max_retries: int = 2,
+        retry_policy: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, one shared default
     ) -> None:
         self.store = store
         # The session's clients; without one (a one-off reply: ``synergia ask``) each reply
         # gets a pool of its own, closed when it ends.
         self.providers = providers
-        self.max_retry_wait = max_retry_wait
-        self.max_retries = max_retries
+        self.retry_policy = retry_policy
 
     async def stream(
         self,
@@ -396,7 +395,7 @@ class ReplyStreamer:
         final: FinalState
         try:
             usage = await self._read(plan, pool, writer, on_text, on_event)
-            finish_reason = getattr(usage, "finish_reason", None)
+            finish_reason = usage.finish_reason
             final = FinalState(
                 status=status_for(finish_reason),
                 finish_reason=finish_reason,
@@ -425,37 +424,30 @@ class ReplyStreamer:
         on_text: TextCallback | None,
         on_event: EventCallback | None,
     ) -> Usage:
-        attempt = 0
-        while True:
-            try:
-                # On a thread: the first call imports the SDK (most of a second), which would
-                # otherwise freeze the UI's event loop.
-                provider = await asyncio.to_thread(pool.get, plan.target)
-                failed = True
-                try:
-                    usage = Usage(None, None)
-                    async for event in provider.stream_chat(plan.turns, system=plan.system):
-                        if isinstance(event, TextDelta):
-                            if not event.text:
-                                continue
-                            writer.append(event.text)
-                            if on_text is not None:
-                                result = on_text(event.text)
-                                if result is not None:
-                                    await result
-                        elif isinstance(event, Usage):
-                            usage = writer.usage = event
-                    failed = False
-                    return usage
-                finally:
-                    if failed:  # its connection may be half-read: start afresh next time
-                        await pool.discard(plan.target)
-            except ProviderRateLimitedError as exc:
-                wait = exc.retry_after if exc.retry_after is not None else 1.0
-                if writer.text or attempt >= self.max_retries or wait > self.max_retry_wait:
-                    raise
-                attempt += 1
-                log.info("rate limited; retrying in %.1f s", wait)
-                if on_event is not None:
-                    on_event(ProviderRetrying(attempt, wait, str(exc)))
-                await asyncio.sleep(wait)
+        def retrying(notice: RetryNotice) -> None:
+            log.info("provider failed before the first token; retry in %.1f s", notice.wait_s)
+            if on_event is not None:
+                on_event(ProviderRetrying(notice.attempt, notice.wait_s, notice.reason))
+
+        usage = Usage(None, None)
+        events = stream_with_retries(
+            pool,
+            plan.target,
+            plan.turns,
+            system=plan.system,
+            policy=self.retry_policy,
+            on_retry=retrying,
+        )
+        async with aclosing(events):
+            async for event in events:
+                if isinstance(event, TextDelta):
+                    if not event.text:
+                        continue
+                    writer.append(event.text)
+                    if on_text is not None:
+                        result = on_text(event.text)
+                        if result is not None:
+                            await result
+                elif isinstance(event, Usage):
+                    usage = writer.usage = event
+        return usage

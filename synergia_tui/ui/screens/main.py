@@ -585,9 +585,6 @@ class MainScreen(Screen[None]):
         if view is not None and view.is_attached:
             await view.set_final(event.message)
         self._show_live()
-        here = self.current_chat is not None and self.current_chat.id == event.chat_id
-        if here:
-            self.refresh_usage()
         final = event.message
         if final.status == "error":
             self.notify(
@@ -604,8 +601,10 @@ class MainScreen(Screen[None]):
             )
 
     @on(ReplyEngine.Settled)
-    def _reply_settled(self) -> None:
+    def _reply_settled(self, event: ReplyEngine.Settled) -> None:
         self._show_live()
+        if self.current_chat is not None and self.current_chat.id == event.chat_id:
+            self.refresh_usage()  # the reply's tokens and cost are stored now
 
     @on(ReplyEngine.Failed)
     def _reply_failed(self, event: ReplyEngine.Failed) -> None:
@@ -631,7 +630,7 @@ class MainScreen(Screen[None]):
     def _reply_retrying(self, event: ReplyEngine.Retrying) -> None:
         notice = event.notice
         self.notify(
-            f"{notice.reason} Trying again in {notice.wait_s:.1f} s (attempt {notice.attempt + 1}).",
+            f"{notice.reason} Trying again in {notice.wait_s:.1f} s (attempt {notice.attempt}).",
             title="Reply",
             severity="warning",
         )
