@@ -52,7 +52,7 @@ def _log_file() -> Path:
     root = logging.getLogger()
     for handler in root.handlers:
         filename = getattr(handler, "baseFilename", None)
-        if filename:
+        if filename and redaction_filter() in handler.filters:  # the file configure_logging made
             return Path(filename)
     if not root.handlers:
         # The crash came before the settings were read (or they could not be).
