@@ -12,6 +12,19 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"synergia {__version__}")
         return 0
+    from synergia_tui.core.crash import EXIT_CODE, install_excepthooks, report_crash
+
+    if argv is None:
+        # Run as the program: whatever escapes, on any thread, is reported in one line too.
+        install_excepthooks()
+    try:
+        return _run(arguments)
+    except Exception as exc:  # noqa: BLE001 - the last resort: logged in full, one line shown
+        print(report_crash(exc), file=sys.stderr)
+        return EXIT_CODE
+
+
+def _run(arguments: list[str]) -> int:
     # Heavy modules are imported only once we know which command runs, so argument errors
     # answer at the speed of a bare interpreter too.
     from synergia_tui.cli.parser import UsageError, parse

@@ -11,15 +11,18 @@ from synergia_tui.core.errors import NotFoundError, ValidationError
 from synergia_tui.models import DEFAULT_TITLE
 from tests.support import add_model
 
+MAX_PAGES = 100  # far more than any test stores: a cursor that never ends fails, not hangs
+
 
 def _all_pages(chats, *, limit: int, query: str | None = None) -> list[list[str]]:
     pages, cursor = [], None
-    while True:
+    for _ in range(MAX_PAGES):
         page = chats.list_chats(limit=limit, after=cursor, query=query)
         pages.append([c.title for c in page.chats])
         if page.next_cursor is None:
             return pages
         cursor = page.next_cursor
+    raise AssertionError(f"still a next page after {MAX_PAGES} pages: the cursor does not advance")
 
 
 def test_a_new_chat_without_a_title_is_a_new_chat(container):

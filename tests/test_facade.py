@@ -15,6 +15,7 @@ from synergia_tui.core.errors import NotFoundError
 from synergia_tui.models import AIModelCreate
 
 HOLD_S = 0.5
+TICKER_MAX_S = 30.0
 
 
 @pytest.fixture
@@ -42,8 +43,10 @@ async def test_a_slow_database_call_does_not_stall_the_event_loop(services, writ
     ticks = 0
 
     async def ticker() -> None:
+        # Cancelled once the call returns; the deadline only stops it if the test never gets there.
         nonlocal ticks
-        while True:
+        deadline = time.monotonic() + TICKER_MAX_S
+        while time.monotonic() < deadline:
             await asyncio.sleep(0.01)
             ticks += 1
 

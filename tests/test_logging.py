@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import http.server
 import logging
 import logging.handlers
 import os
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx2
 import pytest
 
 from synergia_tui.core import logging as synergia_logging
@@ -97,10 +100,39 @@ def test_log_lines_carry_timestamp_logger_level_and_message(log_file):
 
 
 def test_noisy_libraries_log_only_warnings(log_file):
-    logging.getLogger("httpx").info("HTTP Request: GET https://api.example/v1/models")
+    logging.getLogger("httpx2").info("HTTP Request: GET https://api.example/v1/models")
     logging.getLogger("sqlalchemy.engine").info("SELECT 1")
+    logging.getLogger("httpx2").warning("connection pool is full")
+    logged = _logged(log_file)
+    assert "HTTP Request" not in logged
+    assert "SELECT 1" not in logged
+    assert "connection pool is full" in logged  # silenced below WARNING, not muted
+
+
+class _Ok(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # the server's own access log would go to stderr
+
+
+def test_the_sdks_http_client_does_not_log_each_request(log_file):
+    # The provider SDKs talk through httpx2, which logs every request at INFO under its own name.
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with httpx2.Client() as client:
+            response = client.get(f"http://127.0.0.1:{server.server_port}/v1/models")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert response.status_code == 200
     assert "HTTP Request" not in _logged(log_file)
-    assert "SELECT 1" not in _logged(log_file)
 
 
 def test_the_log_is_private_even_under_a_permissive_umask(log_file, isolated_env):

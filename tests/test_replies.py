@@ -16,6 +16,17 @@ from synergia_tui.services.replies import INTERRUPTED, ReplyService
 from synergia_tui.services.streaming import ReplyStreamer
 from tests.fake_provider_server import Script, fake_provider  # noqa: F401
 
+WAIT_S = 10.0
+
+
+async def _until(condition, failure: str, timeout: float = WAIT_S) -> None:
+    """Let the loop run until ``condition()`` holds; fail with ``failure`` after ``timeout``."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{failure} (waited {timeout:.0f}s)")
+        await asyncio.sleep(0.01)
+
 
 def add_model(container, server, provider="openai", **extra):
     base = server.anthropic_base_url if provider == "anthropic" else server.openai_base_url
@@ -133,8 +144,7 @@ async def test_rate_limit_is_retried_after_the_servers_delay(container, fake_pro
     model = add_model(container, fake_provider)
 
     async def lift_limit():
-        while len(fake_provider.requests) < 1:
-            await asyncio.sleep(0.01)
+        await _until(lambda: len(fake_provider.requests) >= 1, "the first request never arrived")
         fake_provider.script = Script(reply="after the wait")
 
     lifter = asyncio.create_task(lift_limit())
@@ -155,8 +165,7 @@ async def test_cancelling_keeps_what_arrived_as_cancelled(container, fake_provid
     store = container.reply_store()
     seen: list[str] = []
     task = asyncio.create_task(ReplyStreamer(store).stream(sent.plan, seen.append))
-    while len(seen) < 5:
-        await asyncio.sleep(0.01)
+    await _until(lambda: len(seen) >= 5, "fewer than 5 deltas arrived")
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

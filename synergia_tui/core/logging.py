@@ -15,6 +15,7 @@ MAX_BYTES = 10 * 1024 * 1024
 BACKUP_COUNT = 3
 NOISY_LOGGERS = (
     "httpx",
+    "httpx2",  # what the provider SDKs send through: one INFO line per HTTP request
     "httpcore",
     "openai",
     "anthropic",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
@@ -316,6 +317,81 @@ class SynergiaApp(App[int]):
         if self._gc_thresholds is not None:
             gc.set_threshold(*self._gc_thresholds)
             self._gc_thresholds = None
+
+    # -- crashes -------------------------------------------------------------------------------
+    # Textual reports an unhandled exception by printing a rich traceback WITH local variables
+    # when the app exits; a password sitting in any frame's locals would reach the terminal.
+    # Here every crash is logged (traceback without locals, redacted) and the app keeps only
+    # one line, which the launcher prints once the terminal is restored.
+
+    crash_line: str | None = None
+
+    def _handle_exception(self, error: Exception) -> None:
+        from textual.worker import WorkerFailed
+
+        from synergia_tui.core.crash import EXIT_CODE, report_crash
+
+        self._return_code = EXIT_CODE
+        if self._exception is None:
+            # Kept for Pilot, which re-raises the first exception in tests.
+            self._exception = error
+            self._exception_event.set()
+        line = report_crash(error.error if isinstance(error, WorkerFailed) else error)
+        self.crash_line = self.crash_line or line
+        self.journal_live_replies()
+        self._close_messages_no_wait()
+
+    def journal_live_replies(self) -> None:
+        """A crash ends the app now: what live replies hold and the database may not have yet
+        goes to the journal, which the next start applies."""
+        try:
+            self.main_screen.engine.journal_everything()
+        except (LookupError, NoMatches):
+            return
+
+    def _fatal_error(self) -> None:
+        import sys
+
+        error = sys.exc_info()[1]
+        self._handle_exception(error if isinstance(error, Exception) else RuntimeError("crash"))
+
+    def panic(self, *renderables: object) -> None:
+        """Exit after a failure Textual reports as renderables (e.g. its input thread died)."""
+        from synergia_tui.core.crash import EXIT_CODE
+
+        line = self._log_renderables(renderables)
+        self.crash_line = self.crash_line or line
+        self._return_code = EXIT_CODE
+        self._close_messages_no_wait()
+
+    def _print_error_renderables(self) -> None:
+        # Nothing is printed from here: crashes were logged when they happened and the launcher
+        # prints the one line. Anything else Textual queued goes to the log as well.
+        if self._exit_renderables:
+            line = self._log_renderables(self._exit_renderables)
+            self.crash_line = self.crash_line or line
+            self._exit_renderables.clear()
+
+    @staticmethod
+    def _log_renderables(renderables: Iterable[object]) -> str:
+        """Log renderables as plain text (any traceback stripped of its locals); the one line."""
+        import io
+
+        from rich.console import Console
+        from rich.traceback import Traceback
+
+        from synergia_tui.core.crash import report_failure
+
+        buffer = io.StringIO()
+        console = Console(file=buffer, width=120, color_system=None, force_terminal=False)
+        for renderable in renderables:
+            if isinstance(renderable, Traceback):
+                for stack in renderable.trace.stacks:
+                    for frame in stack.frames:
+                        frame.locals = None
+            console.print(renderable)
+        text = buffer.getvalue().strip()
+        return report_failure(text.splitlines()[-1] if text else "Textual panic", text)
 
     # -- shutdown ------------------------------------------------------------------------------
 

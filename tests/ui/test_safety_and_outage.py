@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -22,6 +23,45 @@ def _assert_neutralised(shown: str) -> None:
     assert "\x1b" not in shown and "\x9b" not in shown and "\x07" not in shown
     assert "␛" in shown
     assert "[bold red]G[/]" in shown or "[bold red]" in shown
+
+
+# The "H" that the hostile [@click=app.quit] markup wraps, drawn literally or (if the markup
+# were obeyed) straight after the "G".
+_LINKED_H = re.compile(r"G(?:\[/\])?(?:\[@click=app\.quit\])?(H)")
+MAX_CLICKS = 20
+
+
+def _click_actions(app) -> list[str]:
+    """Every click action attached to a cell on screen."""
+    return [
+        str(segment.style.meta["@click"])
+        for strip in app.screen._compositor.render_strips()
+        for segment in strip
+        if segment.style is not None and "@click" in segment.style.meta
+    ]
+
+
+async def _click_every_hostile_link(pilot, app) -> set[tuple[int, int]]:
+    """Click each place the linked "H" is drawn; the screen is re-read after every click
+    (a click can dismiss a toast and move things)."""
+    clicked: set[tuple[int, int]] = set()
+    for _ in range(MAX_CLICKS):
+        if not app.is_running:
+            break
+        spots = [
+            (match.start(1), y)
+            for y, line in enumerate(screen_text(app).splitlines())
+            for match in _LINKED_H.finditer(line)
+            if (match.start(1), y) not in clicked
+        ]
+        if not spots:
+            break
+        clicked.add(spots[0])
+        await pilot.click(offset=spots[0])
+        await settle(pilot)
+    else:
+        raise AssertionError(f"still finding places to click after {MAX_CLICKS} clicks")
+    return clicked
 
 
 async def test_hostile_strings_are_shown_as_text_everywhere(make_app, ui_container, a_model):
@@ -44,7 +84,13 @@ async def test_hostile_strings_are_shown_as_text_everywhere(make_app, ui_contain
         await settle(pilot)
         shown = screen_text(app)
         _assert_neutralised(shown)
-        assert app.is_running  # the [@click=app.quit] markup did nothing
+        # Only the pane's Markdown links are clickable (they ask before opening); nothing drawn
+        # carries the action the hostile markup names.
+        actions = _click_actions(app)
+        assert all(action.startswith("link(") for action in actions), actions
+        clicked = await _click_every_hostile_link(pilot, app)
+        assert len(clicked) >= 3, shown  # sidebar, pane and status bar at least
+        assert app.is_running  # clicking where the [@click=app.quit] text is did nothing
         sidebar_text = str(app.main_screen.sidebar.chats[0].title)
         assert sidebar_text == HOSTILE  # stored as is, shown neutralised
         status = app.main_screen.status_bar.query_one("#status-model").content

@@ -1,10 +1,15 @@
-"""The look of the main screen, empty and with a chat containing code, at two sizes."""
+"""The look of the main screen: empty, with code, with failed replies, with the database down,
+and on a 16-colour terminal."""
 
 from __future__ import annotations
+
+import io
 
 import pytest
 
 from tests.ui.conftest import settle
+
+STEADY_ROUNDS = 100
 
 CODE_REPLY = "Sure:\n\n```python\ndef greet(name: str) -> str:\n    return f'hi {name}'\n```\n"
 
@@ -16,7 +21,7 @@ async def _steady(pilot) -> None:
 
     pane = pilot.app.main_screen.pane
     last = None
-    for _ in range(100):
+    for _ in range(STEADY_ROUNDS):
         await settle(pilot)
         ready = all(md.query(MarkdownBlock) for md in pane.query(Markdown))
         state = (ready, pane.virtual_size)
@@ -24,6 +29,8 @@ async def _steady(pilot) -> None:
             break
         last = state
         await pilot.pause(0.02)
+    else:
+        raise AssertionError(f"the message pane did not settle in {STEADY_ROUNDS} rounds")
     pane.scroll_end(animate=False, immediate=True)
     await settle(pilot)
 
@@ -75,3 +82,117 @@ def test_main_screen_with_a_chat_containing_code(
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_main_screen_with_a_cancelled_and_a_failed_reply(
+    snap_compare, make_app, ui_container, a_model
+):
+    chat = ui_container.chats.create_chat(title="Two broken replies", model_id=a_model.id)
+    ui_container.messages.add_user_message(chat.id, "Tell me a long story")
+    cancelled = ui_container.messages.start_reply(chat.id, a_model.id)
+    ui_container.messages.finish_reply(
+        cancelled.id, content="Once upon a time, in a land far", status="cancelled"
+    )
+    ui_container.messages.add_user_message(chat.id, "Try again please")
+    failed = ui_container.messages.start_reply(chat.id, a_model.id)
+    ui_container.messages.finish_reply(
+        failed.id,
+        content="There was a",
+        status="error",
+        error="openai: the provider is unavailable (HTTP 503)",
+    )
+    app = make_app()
+
+    async def run_before(pilot):
+        await settle(pilot)
+        app.main_screen.open_chat(ui_container.chats.get_chat(chat.id))
+        await _steady(pilot)
+        _fixed_health(app)
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_status_bar_with_the_database_down(snap_compare, make_app, ui_container, tmp_path):
+    app = make_app()
+
+    async def run_before(pilot):
+        await settle(pilot)
+        _fixed_health(app)
+        await settle(pilot)
+        # The database really goes away (as in test_safety_and_outage), and a real check sees it.
+        (tmp_path / "ui").rename(tmp_path / "ui-gone")
+        ui_container.db.engine.dispose()
+        app.main_screen.check_health()
+        await settle(pilot)
+        assert app.main_screen.status_bar.database_down
+        app.clear_notifications()  # the toast is tested elsewhere; this is the bar's look
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def _as_on_a_16_colour_terminal(app) -> None:
+    """Screenshots of ``app`` show the colours a 16-colour terminal gets.
+
+    Textual's console detects the colour system from TERM (rich: TERM=xterm means "standard",
+    16 colours; TEXTUAL_COLOR_SYSTEM overrides it) and every colour written to the terminal is
+    downgraded to the nearest of the 16. Screenshots are always exported in truecolor, so the
+    same downgrade is applied here to every segment before exporting.
+    """
+    from rich.color import ColorSystem
+    from rich.console import Console
+    from rich.segment import Segment, Segments
+    from rich.style import Style
+
+    def downgraded(style: Style | None) -> Style | None:
+        if style is None:
+            return None
+        return style + Style.from_color(
+            style.color.downgrade(ColorSystem.STANDARD) if style.color else None,
+            style.bgcolor.downgrade(ColorSystem.STANDARD) if style.bgcolor else None,
+        )
+
+    def export_screenshot(*, title: str | None = None, simplify: bool = False) -> str:
+        width, height = app.size
+        console = Console(
+            width=width,
+            height=height,
+            file=io.StringIO(),
+            force_terminal=True,
+            color_system="standard",
+            record=True,
+            legacy_windows=False,
+            safe_box=False,
+        )
+        update = app.screen._compositor.render_update(
+            full=True, screen_stack=app._background_screens, simplify=simplify
+        )
+        segments = [
+            Segment(text, downgraded(style), control)
+            for text, style, control in console.render(update)
+        ]
+        console.print(Segments(segments))
+        return console.export_svg(title=title or app.title)
+
+    app.export_screenshot = export_screenshot
+
+
+def test_main_screen_with_code_on_a_16_colour_terminal(
+    snap_compare, make_app, ui_container, a_model
+):
+    chat = ui_container.chats.create_chat(title="Greeting function", model_id=a_model.id)
+    ui_container.messages.add_user_message(chat.id, "Write a greeting function")
+    reply = ui_container.messages.start_reply(chat.id, a_model.id)
+    ui_container.messages.finish_reply(reply.id, content=CODE_REPLY)
+    app = make_app()
+    _as_on_a_16_colour_terminal(app)
+
+    async def run_before(pilot):
+        await settle(pilot)
+        app.main_screen.open_chat(ui_container.chats.get_chat(chat.id))
+        await _steady(pilot)
+        _fixed_health(app)
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
