@@ -53,6 +53,7 @@ class off_loop(Generic[S, P, T]):
     @overload
     def __get__(self, instance: None, owner: type[object]) -> Self: ...
 
+    # A coroutine function, not just an awaitable one, so a call can go to asyncio.create_task.
     @overload
     def __get__(
         self, instance: AsyncService[S], owner: type[object]
