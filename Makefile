@@ -33,6 +33,7 @@ lint: install-dev
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) lint-imports
+	$(RUN) mypy
 
 format: install-dev
 	$(RUN) ruff format .

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -57,13 +58,12 @@ class Container:
         on_change: Callable[[StorageChanged], None] | None = None,
     ) -> ReplyStore:
         """Where this process's live replies are written, durably (see services.streaming)."""
-        kwargs = {"run": run} if run is not None else {}
         return ReplyStore(
             self.messages,
             journal=self.journal,
             database=self.replies.database,
             on_change=on_change,
-            **kwargs,
+            run=run or asyncio.to_thread,
         )
 
     def recover(self) -> Recovery:

@@ -15,6 +15,7 @@ import signal
 import sys
 import uuid
 from collections.abc import Callable
+from typing import TextIO
 
 from synergia_tui.bootstrap import Container, build
 from synergia_tui.core.config import Settings
@@ -37,12 +38,12 @@ FINAL_SAVE_S = 10.0
 SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
 
 
-def read_prompt(words: list[str], stdin: object = None) -> str:
+def read_prompt(words: list[str], stdin: TextIO | None = None) -> str:
     """The arguments, then the piped text (when stdin is not a terminal)."""
     stream = sys.stdin if stdin is None else stdin
     parts = [" ".join(words)] if words else []
-    if stream is not None and not stream.isatty():  # type: ignore[attr-defined]
-        data = stream.read(MAX_STDIN_BYTES + 1)  # type: ignore[attr-defined]
+    if stream is not None and not stream.isatty():
+        data = stream.read(MAX_STDIN_BYTES + 1)
         if len(data) > MAX_STDIN_BYTES:
             raise ValidationError(f"ask: the text on stdin is over {MAX_STDIN_BYTES:,} characters")
         if data.strip():

@@ -7,7 +7,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import ConfigDict
 from sqlalchemy import Boolean, CheckConstraint, Column, text
 from sqlmodel import Field, SQLModel
 
@@ -94,7 +93,7 @@ class AIModelUpdate(SQLModel):
 class AIModelRead(SQLModel):
     """A model as the UI and CLI see it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = {"frozen": True}  # typed as SQLModel's own config dict
 
     id: uuid.UUID
     name: str

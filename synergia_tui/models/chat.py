@@ -6,7 +6,6 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import ConfigDict
 from sqlalchemy import BigInteger, Boolean, Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
@@ -51,7 +50,7 @@ class Chat(SQLModel, table=True):
 class ChatRead(SQLModel):
     """A chat as the UI and CLI see it, with its current model's name."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = {"frozen": True}  # typed as SQLModel's own config dict
 
     id: uuid.UUID
     user_id: str

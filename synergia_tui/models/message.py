@@ -7,7 +7,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import ConfigDict
 from sqlalchemy import Boolean, CheckConstraint, Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
@@ -70,7 +69,7 @@ class Message(SQLModel, table=True):
 class MessageRead(SQLModel):
     """A message as the UI and CLI see it, with the name of its model (even a deleted one)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = {"frozen": True}  # typed as SQLModel's own config dict
 
     id: uuid.UUID
     chat_id: uuid.UUID

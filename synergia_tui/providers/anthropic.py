@@ -76,16 +76,21 @@ class AnthropicProvider:
         prompt_tokens: int | None = None
         completion_tokens: int | None = None
         try:
+            messages: Any = [{"role": turn.role, "content": turn.content} for turn in turns]
+            # Anthropic requires a cap: the model's own, else Synergia's default for it.
+            max_tokens = cap if cap is not None else DEFAULT_MAX_OUTPUT_TOKENS[self.name] or 4096
             stream = await self._messages.create(
                 model=self.target.api_model,
-                max_tokens=cap if cap is not None else DEFAULT_MAX_OUTPUT_TOKENS[self.name],
-                messages=[{"role": turn.role, "content": turn.content} for turn in turns],
+                max_tokens=max_tokens,
+                messages=messages,
                 stream=True,
                 **extra,
             )
             started = True
             async with stream:
-                async for event in stream:
+                async for raw in stream:
+                    # Narrowed by its ``type`` string, which the SDK's union does not express.
+                    event: Any = raw
                     if event.type == "message_start":
                         prompt_tokens = event.message.usage.input_tokens
                         completion_tokens = event.message.usage.output_tokens

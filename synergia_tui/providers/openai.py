@@ -75,9 +75,11 @@ class OpenAIProvider:
         prompt_tokens: int | None = None
         completion_tokens: int | None = None
         try:
-            stream = await self._completions.create(
+            # Plain dicts for messages and a cap whose name depends on the server: the SDK's
+            # overloads cannot see through them.
+            stream = await self._completions.create(  # type: ignore[call-overload]
                 model=self.target.api_model,
-                messages=messages,  # type: ignore[arg-type]
+                messages=messages,
                 stream=True,
                 stream_options={"include_usage": True},
                 **extra,

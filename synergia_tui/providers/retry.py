@@ -76,7 +76,7 @@ async def stream_with_retries(
         try:
             # aclosing: when our consumer stops early, the provider's stream (and its
             # connection) is closed now, not whenever the generator is collected.
-            async with aclosing(provider.stream_chat(turns, system=system)) as stream:
+            async with aclosing(provider.stream_chat(turns, system=system)) as stream:  # type: ignore[type-var]
                 async for event in stream:
                     if isinstance(event, TextDelta) and event.text:
                         text_flowed = True

@@ -107,4 +107,4 @@ class MessageRepository:
                 synchronize_session=False
             )
         )
-        return bool(result.rowcount)
+        return bool(getattr(result, "rowcount", 0))  # a CursorResult: an UPDATE's row count

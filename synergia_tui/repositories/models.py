@@ -32,7 +32,7 @@ class ModelRepository:
         statement = select(AIModel).where(col(AIModel.is_deleted).is_(False))
         if enabled_only:
             statement = statement.where(col(AIModel.is_enabled).is_(True))
-        return list(self.session.exec(statement.order_by(AIModel.name, AIModel.id)))
+        return list(self.session.exec(statement.order_by(col(AIModel.name), col(AIModel.id))))
 
     def names_by_id(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
         if not ids:

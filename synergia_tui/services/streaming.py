@@ -438,7 +438,7 @@ class ReplyStreamer:
             policy=self.retry_policy,
             on_retry=retrying,
         )
-        async with aclosing(events):
+        async with aclosing(events):  # type: ignore[type-var]  # an async generator: it has aclose
             async for event in events:
                 if isinstance(event, TextDelta):
                     if not event.text:

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from synergia_tui.models import AIModelRead, ChatRead
     from synergia_tui.services.facade import AsyncServices
     from synergia_tui.services.reads import HealthReport
+    from synergia_tui.services.streaming import StorageChanged
     from synergia_tui.ui.app import SynergiaApp
 
 CHAT_PAGE = 50
@@ -499,9 +500,11 @@ class MainScreen(Screen[None]):
 
     def services_for_engine(self, services: AsyncServices) -> None:
         """Hand the engine what it needs to send (once the database is open)."""
+        if services.reply_store is None:
+            return  # services without a reply engine (some tests): nothing can be sent
         self.engine.configure(services, services.reply_store(on_change=self._storage_changed))
 
-    def _storage_changed(self, change: Any) -> None:
+    def _storage_changed(self, change: StorageChanged) -> None:
         self.post_message(ReplyEngine.StorageChanged(change.reason))
 
     def warm_up_model(self, model_id: uuid.UUID | None) -> None:
@@ -519,6 +522,8 @@ class MainScreen(Screen[None]):
         pool = self.engine.providers
         # A failure here changes nothing: the reply itself makes the client and reports it.
         with contextlib.suppress(SynergiaError, ImportError):
+            if services.replies is None:
+                return
             target = await services.replies.target_of(model_id)
             if target is not None and pool is not None:
                 await asyncio.to_thread(pool.get, target)

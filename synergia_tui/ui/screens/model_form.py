@@ -167,11 +167,11 @@ class ModelFormScreen(ModalScreen[AIModelRead | None]):
         """Whether the user changed anything since the form opened."""
         return self._values() != self._initial
 
-    def _parse(self) -> tuple[dict[str, object], dict[str, str]]:
+    def _parse(self) -> tuple[dict[str, object], dict[str | None, str]]:
         """The form as service input, and the problems found in it, by field."""
         raw = self._values()
         data: dict[str, object] = {"provider": raw["provider"], "is_enabled": raw["is_enabled"]}
-        errors: dict[str, str] = {}
+        errors: dict[str | None, str] = {}  # keyed like _show_errors' (None: the whole form)
 
         def check(key: str, parse: object) -> None:
             try:

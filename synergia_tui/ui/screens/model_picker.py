@@ -15,7 +15,7 @@ from decimal import Decimal
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.screen import ModalScreen
@@ -36,8 +36,8 @@ _STATE_WIDTH = 8  # "disabled"
 _MIN_TEXT_WIDTH = 10
 
 
-def _without_keys(bindings: list[Binding], keys: set[str]) -> list[Binding]:
-    kept = []
+def _without_keys(bindings: list[Binding], keys: set[str]) -> list[BindingType]:
+    kept: list[BindingType] = []
     for binding in bindings:
         rest = [key for key in binding.key.split(",") if key.strip() not in keys]
         if rest:

@@ -90,7 +90,7 @@ def draw_lines(segment: Markdown) -> list[Strip] | None:
     from textual._compositor import Compositor
 
     width = segment.size.width
-    if not segment.is_attached or not width or segment.parent is None:
+    if not segment.is_attached or not width or not isinstance(segment.parent, Widget):
         return None
     parent = segment.parent
     height = segment.get_content_height(parent.size, segment.app.size, width)

@@ -29,7 +29,11 @@ if TYPE_CHECKING:
     from synergia_tui.models import MessageRead
     from synergia_tui.providers.pool import ProviderPool
     from synergia_tui.services.conversation import Sent
-    from synergia_tui.services.facade import AsyncServices
+    from synergia_tui.services.facade import (
+        AsyncConversationService,
+        AsyncReplyService,
+        AsyncServices,
+    )
     from synergia_tui.services.replies import ReplyPlan
     from synergia_tui.services.streaming import (
         ProviderRetrying,
@@ -134,6 +138,8 @@ class ReplyEngine(Widget):
         self.store: ReplyStore | None = None
         self.providers: ProviderPool | None = None
         self._streamer: ReplyStreamer | None = None
+        self._conversation: AsyncConversationService | None = None
+        self._replies: AsyncReplyService | None = None
 
     def configure(self, services: AsyncServices, store: ReplyStore) -> None:
         """The database is open: replies can be sent from now on."""
@@ -141,7 +147,11 @@ class ReplyEngine(Widget):
         from synergia_tui.providers.pool import ProviderPool
         from synergia_tui.services.streaming import ReplyStreamer
 
+        if services.conversation is None or services.replies is None:
+            raise ValueError("the reply engine needs the conversation and reply services")
         self.services = services
+        self._conversation = services.conversation
+        self._replies = services.replies
         self.store = store
         if self.providers is None:
             self.providers = ProviderPool()
@@ -250,9 +260,9 @@ class ReplyEngine(Widget):
     async def _send(
         self, text: str, chat_id: uuid.UUID | None, model_id: uuid.UUID | None, claim: uuid.UUID
     ) -> None:
-        assert self.services is not None
         try:
-            sent = await self.services.conversation.send(text, chat_id=chat_id, model_id=model_id)
+            assert self._conversation is not None
+            sent = await self._conversation.send(text, chat_id=chat_id, model_id=model_id)
         except SynergiaError as err:
             self.live.pop(claim, None)
             self.post_message(self.Failed(chat_id, err, text))
@@ -264,9 +274,9 @@ class ReplyEngine(Widget):
         await self._stream(live, sent.plan)
 
     async def _answer_again(self, chat_id: uuid.UUID, model_id: uuid.UUID | None) -> None:
-        assert self.services is not None
         try:
-            plan = await self.services.replies.prepare(chat_id, model_id=model_id)
+            assert self._replies is not None
+            plan = await self._replies.prepare(chat_id, model_id=model_id)
         except SynergiaError as err:
             self.live.pop(chat_id, None)
             self.post_message(self.Failed(chat_id, err, ""))
