@@ -24,7 +24,6 @@ from markdown_it import MarkdownIt
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.geometry import Size
 from textual.message import Message
 from textual.strip import Strip
 from textual.timer import Timer
@@ -33,6 +32,7 @@ from textual.widgets import Label, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
 from synergia_tui.core.safe_text import neutralize, one_line
+from synergia_tui.ui.widgets.offline_render import draw_lines
 
 if TYPE_CHECKING:
     from synergia_tui.models import MessageRead
@@ -77,27 +77,6 @@ def header_text(message: MessageRead) -> str:
 
 def _prompt_parser() -> MarkdownIt:
     return MarkdownIt("gfm-like", {"breaks": True})
-
-
-def draw_lines(segment: Markdown) -> list[Strip] | None:
-    """The lines ``segment`` draws at its current width, or None when it cannot be drawn yet.
-
-    An offline compositor lays out and draws the segment as if it were a screen of its own:
-    the same widgets, styles and theme, so the lines are exactly those Textual would show.
-    """
-    # Textual is pinned (pyproject); its compositor is the one piece of it used privately.
-    from textual._compositor import Compositor
-
-    width = segment.size.width
-    if not segment.is_attached or not width or segment.parent is None:
-        return None
-    parent = segment.parent
-    height = segment.get_content_height(parent.size, segment.app.size, width)
-    if not height:
-        return None
-    compositor = Compositor()
-    compositor.reflow(segment, Size(width, height))
-    return compositor.render_strips(Size(width, height))
 
 
 class RenderedSegment(Widget):
