@@ -22,7 +22,13 @@ from synergia_tui import __version__
 from synergia_tui.core import paths
 from synergia_tui.core.errors import ConfigError, SchemaError, StorageError, SynergiaError
 from synergia_tui.core.safe_text import neutralize, one_line
-from synergia_tui.ui.screens.main import COMMANDS, NO_CHAT, MainScreen
+from synergia_tui.ui.messages import (
+    Activity,
+    DatabaseReady,
+    DatabaseUnavailable,
+    SetAsideLoadedObjects,
+)
+from synergia_tui.ui.screens.main import COMMANDS, MainScreen
 
 if TYPE_CHECKING:
     from synergia_tui.bootstrap import Container
@@ -118,7 +124,13 @@ class SynergiaApp(App[int]):
         kwargs: dict[str, Any] = {}
         if self.chat_page:
             kwargs["chat_page"] = self.chat_page
-        return MainScreen(version=self.version, health_interval=self.health_interval, **kwargs)
+        return MainScreen(
+            clock=self.clock,
+            version=self.version,
+            health_interval=self.health_interval,
+            offer_first_run=self.offer_first_run,
+            **kwargs,
+        )
 
     @property
     def main_screen(self) -> MainScreen:
@@ -132,6 +144,8 @@ class SynergiaApp(App[int]):
         if self.services is None:
             # After the first refresh, so the screen is painted before the database loads.
             self.call_after_refresh(self.start_database)
+        else:  # handed in ready (tests, embedding)
+            self.main_screen.post_message(DatabaseReady(self.services))
 
     def start_database(self) -> None:
         self.run_worker(self._open_database(), group="startup", exclusive=True)
@@ -152,22 +166,17 @@ class SynergiaApp(App[int]):
                 container = await asyncio.to_thread(open_database, self.settings)
             except SchemaError as err:
                 log.error("schema not usable: %s", err)
-                await self.main_screen.show_startup_error(str(err))
+                self.main_screen.post_message(DatabaseUnavailable(str(err)))
                 return
             except SynergiaError as err:
                 log.warning("cannot open the database: %s", err)
-                await self.main_screen.show_startup_error(
-                    f"{err}\n\nRetrying every {STARTUP_RETRY_S:.0f} seconds…"
-                )
+                self.main_screen.post_message(DatabaseUnavailable(str(err), STARTUP_RETRY_S))
                 await asyncio.sleep(STARTUP_RETRY_S)
                 continue
             break
         self.container = container
         self.services = container.async_services()
-        screen = self.main_screen
-        if screen.current_chat is None:
-            await screen.pane.show_placeholder(NO_CHAT)
-        screen.services_ready(self.services)
+        self.main_screen.post_message(DatabaseReady(self.services))
 
     # -- hang-up -------------------------------------------------------------------------------
 
@@ -266,6 +275,14 @@ class SynergiaApp(App[int]):
             # Young collections stay as they are (cheap); full ones wait for a quiet moment.
             gc.set_threshold(young, middle, FULL_GC_NEVER)
             self.set_interval(QUIET_GC_CHECK_S, self.collect_when_quiet)
+
+    def on_set_aside_loaded_objects(self, message: SetAsideLoadedObjects) -> None:
+        message.stop()
+        self.set_aside_loaded_objects()
+
+    def on_activity(self, message: Activity) -> None:
+        message.stop()
+        self.note_activity()
 
     def note_activity(self) -> None:
         """Something is being shown at the user's request (a chat opening, older messages):

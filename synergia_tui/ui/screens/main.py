@@ -1,20 +1,24 @@
-"""The main screen: sidebar, message pane, prompt box and status bar; it owns the workers.
+"""The main screen: composes the sidebar, message pane, prompt box and status bar, and routes.
 
-Widgets post messages up; this screen runs the database work in async workers (through the
-async facade, so queries run on the facade's DB threads) and sets the widgets' attributes with
-the results. No widget is touched from a thread.
+Attributes down, messages up: each widget loads its own data in workers (the sidebar its
+chats, the pane its messages, the status bar health and usage) and posts what happened; this
+screen holds the open chat and the current model as reactives bound down to the widgets, and
+asks the user (dialogs) before anything is changed. The app posts it ``DatabaseReady`` or
+``DatabaseUnavailable``; the screen never imports the app.
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Markdown
 
@@ -22,11 +26,12 @@ from synergia_tui.core.errors import StorageError, SynergiaError
 from synergia_tui.core.safe_text import neutralize, one_line
 from synergia_tui.ui.clipboard import copy_text
 from synergia_tui.ui.code_blocks import CodeBlock, code_blocks
+from synergia_tui.ui.messages import DatabaseReady, DatabaseUnavailable, SetAsideLoadedObjects
 from synergia_tui.ui.screens.code_blocks import CodeBlockScreen
 from synergia_tui.ui.screens.confirm import ConfirmScreen
 from synergia_tui.ui.screens.replies import LiveReply, ReplyWorkers
 from synergia_tui.ui.screens.text_prompt import TextPromptScreen
-from synergia_tui.ui.widgets.chat_sidebar import ChatSidebar
+from synergia_tui.ui.widgets.chat_sidebar import CHAT_PAGE, ChatSidebar
 from synergia_tui.ui.widgets.message_pane import MessagePane
 from synergia_tui.ui.widgets.prompt_box import PromptBox
 from synergia_tui.ui.widgets.status_bar import StatusBar
@@ -36,12 +41,7 @@ if TYPE_CHECKING:
     from synergia_tui.models import AIModelRead, ChatRead
     from synergia_tui.providers.pool import ProviderPool
     from synergia_tui.services.facade import AsyncServices
-    from synergia_tui.services.reads import HealthReport
-    from synergia_tui.ui.app import SynergiaApp
 
-CHAT_PAGE = 50
-MESSAGE_PAGE = 8  # a few screens of replies: opening a chat of 10,000 messages mounts only these
-FILTER_DEBOUNCE_S = 0.0  # no wait: each keystroke queries at once; a newer one cancels it
 NO_CHAT = "No chat open. Type a prompt below to start one, or pick a chat on the left."
 NOT_READY = "The database is still opening; try again in a moment."
 
@@ -65,7 +65,12 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
 
 
 class MainScreen(ReplyWorkers, Screen[None]):
-    """Chats on the left, the open chat on the right, the prompt below, the status bar last."""
+    """Chats on the left, the open chat on the right, the prompt below, the status bar last.
+
+    ``clock`` gives the sidebar's relative times; ``health_interval`` (seconds, None for never)
+    sets how often the status bar checks the database; ``offer_first_run`` lets an empty
+    catalogue open the first-run screen.
+    """
 
     BINDINGS = [
         Binding("ctrl+n", "new_chat", "New chat", id="main.new_chat"),
@@ -80,42 +85,58 @@ class MainScreen(ReplyWorkers, Screen[None]):
         Binding("ctrl+r", "retry_reply", "Retry", id="main.retry_reply"),
     ]
 
+    current_chat: reactive[ChatRead | None] = reactive(None, repaint=False)
+    """The open chat (None: none open; a prompt then starts one)."""
+    default_model: reactive[AIModelRead | None] = reactive(None, repaint=False)
+    """The model a new chat starts with: the first enabled one, until the user picks."""
+    model_name: reactive[str | None] = reactive(None, repaint=False)
+    """The current model's name (the open chat's, else the default), bound to the status bar."""
+
     def __init__(
-        self, *, version: str, health_interval: float | None = 5.0, chat_page: int = CHAT_PAGE
+        self,
+        *,
+        clock: Callable[[], datetime],
+        version: str,
+        health_interval: float | None = 5.0,
+        chat_page: int = CHAT_PAGE,
+        offer_first_run: bool = False,
     ) -> None:
         super().__init__()
+        self.clock = clock
         self.version = version
         self.health_interval = health_interval
         self.chat_page = chat_page
+        self.offer_first_run = offer_first_run
         self.services: AsyncServices | None = None
-        self.current_chat: ChatRead | None = None
-        self.default_model: AIModelRead | None = None
-        self.health: HealthReport | None = None
-        self._chat_query = ""
-        self._chat_cursor: Any = None
-        self._chat_generation = 0
-        self._loading_more_chats = False
-        self._chats_failed = False
-        self._older_cursor: Any = None
-        self._health_running = False
         self.live_replies: dict[uuid.UUID, LiveReply] = {}
         self.warmed_models: set[uuid.UUID] = set()
         self.providers: ProviderPool | None = None
         self._first_run_offered = False
 
     @property
-    def synergia_app(self) -> SynergiaApp:
-        return self.app  # type: ignore[return-value]
+    def synergia_app(self) -> MainScreen:
+        """Transitional, for the reply methods being replaced (``ReplyWorkers``, ``send_prompt``):
+        they ask for ``clock()`` and ``set_aside_loaded_objects()``, which this screen answers
+        itself now that it no longer reaches into the app."""
+        return self
+
+    def set_aside_loaded_objects(self) -> None:
+        """Ask the app to freeze what is loaded by now (see ``SetAsideLoadedObjects``)."""
+        self.post_message(SetAsideLoadedObjects())
 
     # -- layout --------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main-body"):
-            yield ChatSidebar(id="sidebar")
+            yield ChatSidebar(clock=self.clock, page_size=self.chat_page, id="sidebar").data_bind(
+                MainScreen.current_chat
+            )
             with Vertical(id="chat-column"):
                 yield MessagePane(id="message-pane")
                 yield PromptBox(id="prompt")
-        yield StatusBar(self.version, id="status-bar")
+        yield StatusBar(self.version, id="status-bar").data_bind(
+            MainScreen.model_name, MainScreen.current_chat
+        )
         yield Footer()
 
     @property
@@ -134,190 +155,109 @@ class MainScreen(ReplyWorkers, Screen[None]):
     def status_bar(self) -> StatusBar:
         return self.query_one(StatusBar)
 
+    def compute_model_name(self) -> str | None:
+        chat = self.current_chat
+        if chat is not None and chat.model_id is not None:
+            return chat.model_name or "(unknown model)"
+        return self.default_model.name if self.default_model else None
+
     async def on_mount(self) -> None:
-        self.sidebar.set_loading(True)
         self.prompt.focus()
         await self.pane.show_placeholder(NO_CHAT)
-        self.set_interval(60, self._refresh_times)
-        if self.synergia_app.services is not None:  # handed in ready (tests, embedding)
-            self.services_ready(self.synergia_app.services)
 
     async def on_unmount(self) -> None:
         # A reply still streaming closes its own client when it is cancelled (stored first).
         if self.providers is not None and not self.live_replies:
             await self.providers.aclose()
 
-    # -- start-up, called by the app -----------------------------------------------------------
+    # -- start-up, posted by the app -----------------------------------------------------------
 
-    def services_ready(self, services: AsyncServices) -> None:
-        """The database stack is up: load the first page of chats and start the health checks."""
-        self.services = services
-        self.synergia_app.set_aside_loaded_objects()
-        self.load_chats("", debounce=False)
+    async def on_database_ready(self, message: DatabaseReady) -> None:
+        """The database stack is up: hand it to the widgets, load chats, start health checks."""
+        services = self.services = message.services
+        self.sidebar.services = self.pane.services = self.status_bar.services = services
+        if self.current_chat is None:
+            await self.pane.show_placeholder(NO_CHAT)  # instead of a start-up error, if any
+        self.set_aside_loaded_objects()
+        self.sidebar.load_chats("", debounce=False)
         self.load_default_model()
         self.check_health()
         if self.health_interval:
             self.set_interval(self.health_interval, self.check_health)
 
-    async def show_startup_error(self, message: str) -> None:
+    async def on_database_unavailable(self, message: DatabaseUnavailable) -> None:
         """The database could not be opened (unreachable, schema behind, ...)."""
         self.sidebar.set_loading(False)
         self.status_bar.starting = "unavailable"
         self.status_bar.add_class("-db-down")
-        await self.pane.show_placeholder(f"Synergia cannot use the database.\n\n{message}")
+        text = f"Synergia cannot use the database.\n\n{message.message}"
+        if message.retry_s is not None:
+            text += f"\n\nRetrying every {message.retry_s:.0f} seconds…"
+        await self.pane.show_placeholder(text)
 
-    # -- chats ---------------------------------------------------------------------------------
+    # -- routing -------------------------------------------------------------------------------
 
-    @work(group="chats", exclusive=True)
-    async def load_chats(self, query: str, *, debounce: bool = True) -> None:
-        """Reload the sidebar's first page for ``query`` (latest request wins)."""
-        services = self._services_or_none(quiet=True)
-        if services is None:
-            return
-        if debounce:
-            await asyncio.sleep(FILTER_DEBOUNCE_S)
-        self._chat_generation += 1
-        self._chat_query = query
-        self.workers.cancel_group(self, "chats-more")
-        self._loading_more_chats = False
-        try:
-            page = await services.chats.list_chats(limit=self.chat_page, query=query)
-        except SynergiaError as err:
-            self._chats_failed = True
-            self.sidebar.set_loading(False)
-            self._report(err)
-            return
-        self._chats_failed = False
-        self._chat_cursor = page.next_cursor
-        sidebar = self.sidebar
-        sidebar.now = self.synergia_app.clock()
-        sidebar.show_chats(page.chats, has_more=page.next_cursor is not None, query=query)
-        sidebar.set_loading(False)
-        if self.current_chat is not None:
-            sidebar.select_chat(self.current_chat.id)
+    def open_chat(self, chat: ChatRead, *, focus_prompt: bool = True) -> None:
+        """Open ``chat``: the pane loads its newest messages and posts ``ChatOpened``."""
+        if self._services_or_none() is not None:
+            self.pane.open_chat(chat, focus_prompt=focus_prompt)
 
-    @work(group="chats-more")
-    async def load_more_chats(self) -> None:
-        """Append the next page of the sidebar."""
-        services = self._services_or_none(quiet=True)
-        if services is None or self._chat_cursor is None or self._loading_more_chats:
-            return
-        self._loading_more_chats = True
-        generation = self._chat_generation
-        try:
-            page = await services.chats.list_chats(
-                limit=self.chat_page, after=self._chat_cursor, query=self._chat_query
-            )
-        except SynergiaError as err:
-            self._report(err)
-            return
-        finally:
-            self._loading_more_chats = False
-        if generation != self._chat_generation:
-            return  # the filter changed meanwhile; this page belongs to the old list
-        self._chat_cursor = page.next_cursor
-        self.sidebar.append_chats(page.chats, has_more=page.next_cursor is not None)
-
-    @on(ChatSidebar.FilterChanged)
-    def _filter_changed(self, event: ChatSidebar.FilterChanged) -> None:
-        self.load_chats(event.query)
-
-    @on(ChatSidebar.MoreWanted)
-    def _more_wanted(self) -> None:
-        if not self._loading_more_chats and self._chat_cursor is not None:
-            self.load_more_chats()
-
-    @on(ChatSidebar.ChatChosen)
-    def _chat_chosen(self, event: ChatSidebar.ChatChosen) -> None:
+    @on(ChatSidebar.ChatSelected)
+    def _chat_selected(self, event: ChatSidebar.ChatSelected) -> None:
         self.open_chat(event.chat)
 
-    @work(group="open-chat", exclusive=True)
-    async def open_chat(self, chat: ChatRead, *, focus_prompt: bool = True) -> None:
-        """Show ``chat`` with only its newest messages mounted."""
-        self.synergia_app.note_activity()
-        services = self._services_or_none()
-        if services is None:
-            return
-        try:
-            page = await services.messages.list_messages(chat.id, limit=MESSAGE_PAGE)
-        except SynergiaError as err:
-            self._report(err)
-            return
+    @on(MessagePane.ChatOpened)
+    async def _chat_opened(self, event: MessagePane.ChatOpened) -> None:
+        chat = event.chat
         self.current_chat = chat
-        self._older_cursor = page.older_cursor
-        await self.pane.show_messages(page.messages, has_older=page.older_cursor is not None)
         await self.resume_live_views(chat.id)
-        self._show_model()
         self.refresh_usage()
         self.sidebar.select_chat(chat.id)
-        if focus_prompt:
+        if event.focus_prompt:
             self.prompt.focus()
 
-    @on(MessagePane.OlderWanted)
-    def _older_wanted(self) -> None:
-        if self.current_chat is not None and self._older_cursor is not None:
-            self.pane.loading_older = True
-            self.load_older_messages(self.current_chat.id)
+    @on(ChatSidebar.ChatCreated)
+    async def _chat_created(self, event: ChatSidebar.ChatCreated) -> None:
+        self.current_chat = event.chat
+        await self.pane.show_messages([], has_older=False)
+        self.prompt.focus()
 
-    @work(group="older-messages", exclusive=True)
-    async def load_older_messages(self, chat_id: uuid.UUID) -> None:
-        """Mount the page of messages just older than the oldest one shown."""
-        self.synergia_app.note_activity()
-        services = self._services_or_none(quiet=True)
-        try:
-            if services is None or self._older_cursor is None:
-                return
-            page = await services.messages.list_messages(
-                chat_id, limit=MESSAGE_PAGE, before=self._older_cursor
-            )
-            if self.current_chat is None or self.current_chat.id != chat_id:
-                return
-            self._older_cursor = page.older_cursor
-            await self.pane.prepend_older(page.messages, has_older=page.older_cursor is not None)
-        except SynergiaError as err:
-            self._report(err)
-        finally:
-            self.pane.loading_older = False
+    @on(ChatSidebar.ChatRenamed)
+    def _chat_renamed(self, event: ChatSidebar.ChatRenamed) -> None:
+        if self.current_chat is not None and self.current_chat.id == event.chat.id:
+            self.current_chat = event.chat
 
-    @work(group="usage", exclusive=True)
-    async def refresh_usage(self) -> None:
-        """Tokens and cost of the open chat, for the status bar."""
-        services = self._services_or_none(quiet=True)
-        chat = self.current_chat
-        if services is None or chat is None:
-            self.status_bar.usage = None
-            return
-        try:
-            usage = await services.chats.usage(chat.id)
-        except SynergiaError:
-            return  # the status bar already says when the database is away
-        if self.current_chat is not None and self.current_chat.id == chat.id:
-            self.status_bar.usage = usage
+    @on(ChatSidebar.ChatDeleted)
+    async def _chat_deleted(self, event: ChatSidebar.ChatDeleted) -> None:
+        if self.current_chat is not None and self.current_chat.id == event.chat.id:
+            self.current_chat = None
+            await self.pane.show_placeholder(NO_CHAT)
+
+    @on(ChatSidebar.Failed)
+    @on(MessagePane.Failed)
+    def _widget_failed(self, event: ChatSidebar.Failed | MessagePane.Failed) -> None:
+        self._report(event.error)
+
+    @on(StatusBar.DatabaseBack)
+    def _database_back(self) -> None:
+        self.sidebar.reload_if_failed()
+        if self.default_model is None:
+            self.load_default_model()
+
+    def check_health(self) -> None:
+        """Refresh the status bar's view of the database now."""
+        self.status_bar.check_health()
+
+    def refresh_usage(self) -> None:
+        """Refresh the status bar's tokens and cost of the open chat."""
+        if self.current_chat is not None:
+            self.status_bar.refresh_usage(self.current_chat.id)
 
     # -- actions -------------------------------------------------------------------------------
 
     def action_new_chat(self) -> None:
-        self.new_chat()
-
-    @work(group="write")
-    async def new_chat(self) -> None:
-        services = self._services_or_none()
-        if services is None:
-            return
-        model_id = self.default_model.id if self.default_model else None
-        try:
-            chat = await services.chats.create_chat(model_id=model_id)
-        except SynergiaError as err:
-            self._report(err)
-            return
-        self.sidebar.now = self.synergia_app.clock()
-        self.sidebar.upsert_chat(chat)
-        self.current_chat = chat
-        self._older_cursor = None
-        await self.pane.show_messages([], has_older=False)
-        self._show_model()
-        self.status_bar.usage = None
-        self.prompt.focus()
+        if self._services_or_none() is not None:
+            self.sidebar.create_chat(self.default_model.id if self.default_model else None)
 
     def action_rename_chat(self) -> None:
         chat = self._target_chat()
@@ -327,26 +267,12 @@ class MainScreen(ReplyWorkers, Screen[None]):
 
         def renamed(title: str | None) -> None:
             if title is not None and title.strip() and title.strip() != chat.title:
-                self.rename_chat(chat, title)
+                if self._services_or_none() is not None:
+                    self.sidebar.rename_chat(chat, title)
 
         self.app.push_screen(
             TextPromptScreen(f"Rename “{one_line(chat.title)}” to:", value=chat.title), renamed
         )
-
-    @work(group="write")
-    async def rename_chat(self, chat: ChatRead, title: str) -> None:
-        services = self._services_or_none()
-        if services is None:
-            return
-        try:
-            renamed = await services.chats.rename_chat(chat.id, title)
-        except SynergiaError as err:
-            self._report(err)
-            return
-        self.sidebar.upsert_chat(renamed, to_top=False)
-        if self.current_chat is not None and self.current_chat.id == renamed.id:
-            self.current_chat = renamed
-        self.notify(f"Renamed to “{renamed.title}”.")
 
     def action_delete_chat(self) -> None:
         chat = self._target_chat()
@@ -355,30 +281,11 @@ class MainScreen(ReplyWorkers, Screen[None]):
             return
 
         def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.delete_chat(chat)
+            if yes and self._services_or_none() is not None:
+                self.sidebar.delete_chat(chat)
 
         question = f"Delete the chat “{one_line(chat.title)}”?\nIts messages go with it."
         self.app.push_screen(ConfirmScreen(question), confirmed)
-
-    @work(group="write")
-    async def delete_chat(self, chat: ChatRead) -> None:
-        services = self._services_or_none()
-        if services is None:
-            return
-        try:
-            await services.chats.delete_chat(chat.id)
-        except SynergiaError as err:
-            self._report(err)
-            return
-        self.sidebar.remove_chat(chat.id)
-        if self.current_chat is not None and self.current_chat.id == chat.id:
-            self.current_chat = None
-            self._older_cursor = None
-            await self.pane.show_placeholder(NO_CHAT)
-            self._show_model()
-            self.status_bar.usage = None
-        self.notify(f"Deleted “{chat.title}”.")
 
     def action_models(self) -> None:
         services = self._services_or_none()
@@ -398,7 +305,6 @@ class MainScreen(ReplyWorkers, Screen[None]):
             return
         if self.current_chat is None:
             self.default_model = model
-            self._show_model()
             return
         self.set_chat_model(self.current_chat, model)
 
@@ -416,7 +322,6 @@ class MainScreen(ReplyWorkers, Screen[None]):
         if self.current_chat is not None and self.current_chat.id == updated.id:
             self.current_chat = updated
         self.sidebar.upsert_chat(updated, to_top=False)
-        self._show_model()
 
     def action_copy_last_reply(self) -> None:
         reply = self.pane.last_reply()
@@ -536,7 +441,7 @@ class MainScreen(ReplyWorkers, Screen[None]):
         question = f"This message links to:\n\n{one_line(href)}\n\nCopy the link?"
         self.app.push_screen(ConfirmScreen(question, confirm_label="Copy"), confirmed)
 
-    # -- models and health ---------------------------------------------------------------------
+    # -- the default model ---------------------------------------------------------------------
 
     @work(group="models", exclusive=True)
     async def load_default_model(self) -> None:
@@ -550,7 +455,6 @@ class MainScreen(ReplyWorkers, Screen[None]):
             return
         if self.default_model is None and models:
             self.default_model = models[0]
-        self._show_model()
         if not models:
             await self._no_models_yet(services)
 
@@ -561,7 +465,7 @@ class MainScreen(ReplyWorkers, Screen[None]):
 
         if self.current_chat is None:
             await self.pane.show_placeholder(f"{NO_CHAT}\n\n{nothing_available_hint()}")
-        if not self.synergia_app.offer_first_run or self._first_run_offered:
+        if not self.offer_first_run or self._first_run_offered:
             return
         self._first_run_offered = True
         try:
@@ -573,43 +477,10 @@ class MainScreen(ReplyWorkers, Screen[None]):
             def added(models: list[AIModelRead] | None) -> None:
                 if models:
                     self.default_model = models[0]
-                    self._show_model()
                     if self.current_chat is None:
                         self.call_later(self.pane.show_placeholder, NO_CHAT)
 
             self.app.push_screen(FirstRunScreen(services), added)
-
-    def check_health(self) -> None:
-        if not self._health_running:
-            self._health_running = True
-            self._check_health()
-
-    @work(group="health")
-    async def _check_health(self) -> None:
-        """Ask the database how it is (on a DB thread) and show the answer."""
-        services = self.services
-        try:
-            if services is None:
-                return
-            report: HealthReport = await services.health.check()
-        finally:
-            self._health_running = False
-        was = self.health
-        self.health = report
-        self.status_bar.health = report
-        if not report.database.reachable and (was is None or was.database.reachable):
-            self.notify(
-                f"The database is unreachable: {report.database.error or 'no answer'}. "
-                "Synergia keeps trying.",
-                title="Database",
-                severity="error",
-            )
-        elif report.database.reachable and was is not None and not was.database.reachable:
-            self.notify("The database is back.", title="Database")
-            if self._chats_failed:
-                self.load_chats(self._chat_query, debounce=False)
-            if self.default_model is None:
-                self.load_default_model()
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -636,12 +507,5 @@ class MainScreen(ReplyWorkers, Screen[None]):
         return self.default_model.id if self.default_model else None
 
     def _show_model(self) -> None:
-        chat = self.current_chat
-        if chat is not None and chat.model_id is not None:
-            self.status_bar.model_name = chat.model_name or "(unknown model)"
-        else:
-            self.status_bar.model_name = self.default_model.name if self.default_model else None
-
-    def _refresh_times(self) -> None:
-        self.sidebar.now = self.synergia_app.clock()
-        self.sidebar.refresh_times()
+        """Nothing to do: the status bar's model name is bound to ``model_name`` now. Kept for
+        the reply methods being replaced, which still call it."""
