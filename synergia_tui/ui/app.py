@@ -28,7 +28,8 @@ from synergia_tui.ui.messages import (
     DatabaseUnavailable,
     SetAsideLoadedObjects,
 )
-from synergia_tui.ui.screens.main import COMMANDS, MainScreen
+from synergia_tui.ui.screens.main import MainScreen
+from synergia_tui.ui.screens.main_keys import COMMANDS
 
 if TYPE_CHECKING:
     from synergia_tui.bootstrap import Container

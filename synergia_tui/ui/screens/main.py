@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -25,10 +24,10 @@ from textual.widgets import Footer, Input, Markdown
 from synergia_tui.core.errors import StorageError, SynergiaError
 from synergia_tui.core.safe_text import neutralize, one_line
 from synergia_tui.ui.clipboard import copy_text
-from synergia_tui.ui.code_blocks import CodeBlock, code_blocks
 from synergia_tui.ui.messages import DatabaseReady, DatabaseUnavailable, SetAsideLoadedObjects
-from synergia_tui.ui.screens.code_blocks import CodeBlockScreen
+from synergia_tui.ui.screens.code_blocks import copy_a_code_block
 from synergia_tui.ui.screens.confirm import ConfirmScreen
+from synergia_tui.ui.screens.main_keys import MAIN_BINDINGS
 from synergia_tui.ui.screens.replies import LiveReply, ReplyWorkers
 from synergia_tui.ui.screens.text_prompt import TextPromptScreen
 from synergia_tui.ui.widgets.chat_sidebar import CHAT_PAGE, ChatSidebar
@@ -45,24 +44,6 @@ if TYPE_CHECKING:
 NO_CHAT = "No chat open. Type a prompt below to start one, or pick a chat on the left."
 NOT_READY = "The database is still opening; try again in a moment."
 
-# (command palette title, action, help) for every action of this screen.
-COMMANDS: tuple[tuple[str, str, str], ...] = (
-    ("New chat", "new_chat", "Start a new chat"),
-    ("Models", "models", "Pick the model for this chat, or manage models"),
-    ("Rename chat", "rename_chat", "Give the selected chat a new title"),
-    ("Delete chat", "delete_chat", "Delete the selected chat (asks first)"),
-    ("Copy last reply", "copy_last_reply", "Copy the newest reply to your clipboard"),
-    ("Copy code block", "copy_code_block", "Pick a code block of this chat to copy"),
-    ("Toggle sidebar", "toggle_sidebar", "Show or hide the chat list"),
-    ("Find chat", "find_chat", "Filter the chat list by title"),
-    ("Stop reply", "stop_reply", "Stop a streaming reply (what arrived is kept)"),
-    (
-        "Retry reply",
-        "retry_reply",
-        "Answer the last prompt again (after an error, or to regenerate)",
-    ),
-)
-
 
 class MainScreen(ReplyWorkers, Screen[None]):
     """Chats on the left, the open chat on the right, the prompt below, the status bar last.
@@ -72,18 +53,7 @@ class MainScreen(ReplyWorkers, Screen[None]):
     catalogue open the first-run screen.
     """
 
-    BINDINGS = [
-        Binding("ctrl+n", "new_chat", "New chat", id="main.new_chat"),
-        Binding("ctrl+o", "models", "Models", id="main.models"),
-        Binding("f2", "rename_chat", "Rename", id="main.rename_chat"),
-        Binding("f8", "delete_chat", "Delete", id="main.delete_chat"),
-        Binding("ctrl+l", "copy_last_reply", "Copy reply", id="main.copy_last_reply"),
-        Binding("ctrl+g", "copy_code_block", "Copy code", id="main.copy_code_block", show=False),
-        Binding("ctrl+t", "toggle_sidebar", "Sidebar", id="main.toggle_sidebar"),
-        Binding("ctrl+f", "find_chat", "Find chat", id="main.find_chat", show=False),
-        Binding("escape", "stop_reply", "Stop reply", id="main.stop_reply"),
-        Binding("ctrl+r", "retry_reply", "Retry", id="main.retry_reply"),
-    ]
+    BINDINGS = MAIN_BINDINGS
 
     current_chat: reactive[ChatRead | None] = reactive(None, repaint=False)
     """The open chat (None: none open; a prompt then starts one)."""
@@ -331,23 +301,7 @@ class MainScreen(ReplyWorkers, Screen[None]):
         copy_text(self.app, neutralize(reply.content), "the last reply")
 
     def action_copy_code_block(self) -> None:
-        blocks = [
-            block
-            for message in reversed(self.pane.messages)
-            for block in reversed(code_blocks(message.content))
-        ]
-        if not blocks:
-            self.notify("No code blocks in the messages shown.", severity="warning")
-            return
-
-        def chosen(block: CodeBlock | None) -> None:
-            if block is not None:
-                copy_text(self.app, neutralize(block.code), "the code block")
-
-        if len(blocks) == 1:
-            chosen(blocks[0])
-        else:
-            self.app.push_screen(CodeBlockScreen(blocks), chosen)
+        copy_a_code_block(self.app, self.pane.messages)
 
     def action_toggle_sidebar(self) -> None:
         sidebar = self.sidebar
