@@ -266,8 +266,9 @@ class SynergiaApp(App[int]):
         UI for a tenth of a second, at whatever moment the allocation count says, often in the
         middle of opening a chat or scrolling. What start-up loads lives as long as the app, so
         it is frozen; the garbage that remains (closed widgets, mostly) is collected once the
-        app has been quiet for a moment (``collect_when_quiet``). Called when start-up, or a
-        provider's first use, has loaded its share; undone when the app ends.
+        app has been quiet for a moment (``collect_when_quiet``). Done when a screen posts
+        ``SetAsideLoadedObjects`` (start-up, or a provider's first use, has loaded its share);
+        undone when the app ends.
         """
         gc.freeze()
         if self._gc_thresholds is None:
