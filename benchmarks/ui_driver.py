@@ -97,8 +97,8 @@ async def services_loaded(app: Any) -> None:
             return False
         if any(w.group == "chats" and not w.is_finished for w in app.workers):
             return False
-        # Not ``chat_list.loading``: with services handed in, the screen's on_mount turns the
-        # loading indicator on after the app's on_mount has already started the load.
+        # Not ``chat_list.loading`` alone: the sidebar turns it on as it mounts, before the
+        # first load has been asked for, so a loader that has not started looks the same.
         return bool(screen.sidebar.chats) or screen.query_one("#chat-list-empty").display
 
     await wait_until(loaded, what="the sidebar's first page")

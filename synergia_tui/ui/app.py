@@ -23,7 +23,14 @@ from synergia_tui import __version__
 from synergia_tui.core import paths
 from synergia_tui.core.errors import ConfigError, SchemaError, StorageError, SynergiaError
 from synergia_tui.core.safe_text import neutralize, one_line
-from synergia_tui.ui.screens.main import COMMANDS, NO_CHAT, MainScreen
+from synergia_tui.ui.messages import (
+    Activity,
+    DatabaseReady,
+    DatabaseUnavailable,
+    SetAsideLoadedObjects,
+)
+from synergia_tui.ui.screens.main import MainScreen
+from synergia_tui.ui.screens.main_keys import COMMANDS
 
 if TYPE_CHECKING:
     from synergia_tui.bootstrap import Container
@@ -120,7 +127,13 @@ class SynergiaApp(App[int]):
         kwargs: dict[str, Any] = {}
         if self.chat_page:
             kwargs["chat_page"] = self.chat_page
-        return MainScreen(version=self.version, health_interval=self.health_interval, **kwargs)
+        return MainScreen(
+            clock=self.clock,
+            version=self.version,
+            health_interval=self.health_interval,
+            offer_first_run=self.offer_first_run,
+            **kwargs,
+        )
 
     @property
     def main_screen(self) -> MainScreen:
@@ -134,6 +147,8 @@ class SynergiaApp(App[int]):
         if self.services is None:
             # After the first refresh, so the screen is painted before the database loads.
             self.call_after_refresh(self.start_database)
+        else:  # handed in ready (tests, embedding)
+            self.main_screen.post_message(DatabaseReady(self.services))
 
     def start_database(self) -> None:
         self.run_worker(self._open_database(), group="startup", exclusive=True)
@@ -154,22 +169,17 @@ class SynergiaApp(App[int]):
                 container = await asyncio.to_thread(open_database, self.settings)
             except SchemaError as err:
                 log.error("schema not usable: %s", err)
-                await self.main_screen.show_startup_error(str(err))
+                self.main_screen.post_message(DatabaseUnavailable(str(err)))
                 return
             except SynergiaError as err:
                 log.warning("cannot open the database: %s", err)
-                await self.main_screen.show_startup_error(
-                    f"{err}\n\nRetrying every {STARTUP_RETRY_S:.0f} seconds…"
-                )
+                self.main_screen.post_message(DatabaseUnavailable(str(err), STARTUP_RETRY_S))
                 await asyncio.sleep(STARTUP_RETRY_S)
                 continue
             break
         self.container = container
         self.services = container.async_services()
-        screen = self.main_screen
-        if screen.current_chat is None:
-            await screen.pane.show_placeholder(NO_CHAT)
-        screen.services_ready(self.services)
+        self.main_screen.post_message(DatabaseReady(self.services))
 
     # -- ending: quit, hang-up, SIGTERM ---------------------------------------------------------
 
@@ -279,8 +289,9 @@ class SynergiaApp(App[int]):
         UI for a tenth of a second, at whatever moment the allocation count says, often in the
         middle of opening a chat or scrolling. What start-up loads lives as long as the app, so
         it is frozen; the garbage that remains (closed widgets, mostly) is collected once the
-        app has been quiet for a moment (``collect_when_quiet``). Called when start-up, or a
-        provider's first use, has loaded its share; undone when the app ends.
+        app has been quiet for a moment (``collect_when_quiet``). Done when a screen posts
+        ``SetAsideLoadedObjects`` (start-up, or a provider's first use, has loaded its share);
+        undone when the app ends.
         """
         gc.freeze()
         if self._gc_thresholds is None:
@@ -289,6 +300,14 @@ class SynergiaApp(App[int]):
             # Young collections stay as they are (cheap); full ones wait for a quiet moment.
             gc.set_threshold(young, middle, FULL_GC_NEVER)
             self.set_interval(QUIET_GC_CHECK_S, self.collect_when_quiet)
+
+    def on_set_aside_loaded_objects(self, message: SetAsideLoadedObjects) -> None:
+        message.stop()
+        self.set_aside_loaded_objects()
+
+    def on_activity(self, message: Activity) -> None:
+        message.stop()
+        self.note_activity()
 
     def note_activity(self) -> None:
         """Something is being shown at the user's request (a chat opening, older messages):

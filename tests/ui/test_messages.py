@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from synergia_tui.ui.screens.confirm import ConfirmScreen
-from synergia_tui.ui.widgets.message_pane import MessageView
+from synergia_tui.ui.widgets.message_view import MessageView
 from tests.ui.conftest import add_messages, notifications, screen_text, settle
 
 

@@ -48,7 +48,6 @@ def _fixed_health(app):
         uptime_s=1.0,
         database=DatabaseHealth("sqlite", "sqlite:///x", True, 0.4, "head", "head"),
     )
-    app.main_screen.health = report
     app.main_screen.status_bar.health = report
 
 

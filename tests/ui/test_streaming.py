@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from synergia_tui.models import AIModelCreate
-from synergia_tui.ui.widgets.message_pane import RenderedSegment
+from synergia_tui.ui.widgets.message_view import RenderedSegment
 from tests.fake_provider_server import Script, fake_provider  # noqa: F401
 from tests.ui.conftest import notifications, screen_text, settle
 

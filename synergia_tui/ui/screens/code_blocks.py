@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,8 +12,33 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from synergia_tui.core.safe_text import one_line
-from synergia_tui.ui.code_blocks import CodeBlock
+from synergia_tui.core.safe_text import neutralize, one_line
+from synergia_tui.ui.clipboard import copy_text
+from synergia_tui.ui.code_blocks import CodeBlock, code_blocks
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from synergia_tui.models import MessageRead
+
+
+def copy_a_code_block(app: App[object], messages: list[MessageRead]) -> None:
+    """Copy the code block of ``messages``, asking which one (newest first) when there are more."""
+    blocks = [
+        block for message in reversed(messages) for block in reversed(code_blocks(message.content))
+    ]
+    if not blocks:
+        app.notify("No code blocks in the messages shown.", severity="warning")
+        return
+
+    def chosen(block: CodeBlock | None) -> None:
+        if block is not None:
+            copy_text(app, neutralize(block.code), "the code block")
+
+    if len(blocks) == 1:
+        chosen(blocks[0])
+    else:
+        app.push_screen(CodeBlockScreen(blocks), chosen)
 
 
 class CodeBlockScreen(ModalScreen[CodeBlock | None]):

@@ -1,33 +1,36 @@
-"""The main screen: sidebar, message pane, prompt box and status bar; it owns the workers.
+"""The main screen: composes the sidebar, message pane, prompt box and status bar, and routes.
 
-Widgets post messages up; this screen runs the database work in async workers (through the
-async facade, so queries run on the facade's DB threads) and sets the widgets' attributes with
-the results. No widget is touched from a thread.
+Attributes down, messages up: each widget loads its own data in workers (the sidebar its
+chats, the pane its messages, the status bar health and usage) and posts what happened; this
+screen holds the open chat and the current model as reactives bound down to the widgets, and
+asks the user (dialogs) before anything is changed. The app posts it ``DatabaseReady`` or
+``DatabaseUnavailable``; the screen never imports the app.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Markdown
 
 from synergia_tui.core.errors import StorageError, SynergiaError
 from synergia_tui.core.safe_text import neutralize, one_line
 from synergia_tui.ui.clipboard import copy_text
-from synergia_tui.ui.code_blocks import CodeBlock, code_blocks
-from synergia_tui.ui.screens.code_blocks import CodeBlockScreen
+from synergia_tui.ui.messages import DatabaseReady, DatabaseUnavailable, SetAsideLoadedObjects
+from synergia_tui.ui.screens.code_blocks import copy_a_code_block
 from synergia_tui.ui.screens.confirm import ConfirmScreen
+from synergia_tui.ui.screens.main_keys import MAIN_BINDINGS
 from synergia_tui.ui.screens.text_prompt import TextPromptScreen
-from synergia_tui.ui.widgets.chat_sidebar import ChatSidebar
-from synergia_tui.ui.widgets.message_pane import MessagePane, MessageView
+from synergia_tui.ui.widgets.chat_sidebar import CHAT_PAGE, ChatSidebar
+from synergia_tui.ui.widgets.message_pane import MessagePane
 from synergia_tui.ui.widgets.prompt_box import PromptBox
 from synergia_tui.ui.widgets.reply_engine import NEW_CHAT, ReplyEngine
 from synergia_tui.ui.widgets.status_bar import StatusBar
@@ -36,87 +39,65 @@ if TYPE_CHECKING:
     # Type names only: the models and services import SQLAlchemy, which loads after first paint.
     from synergia_tui.models import AIModelRead, ChatRead
     from synergia_tui.services.facade import AsyncServices
-    from synergia_tui.services.reads import HealthReport
     from synergia_tui.services.streaming import StorageChanged
-    from synergia_tui.ui.app import SynergiaApp
 
-CHAT_PAGE = 50
-MESSAGE_PAGE = 8  # a few screens of replies: opening a chat of 10,000 messages mounts only these
-FILTER_DEBOUNCE_S = 0.0  # no wait: each keystroke queries at once; a newer one cancels it
 NO_CHAT = "No chat open. Type a prompt below to start one, or pick a chat on the left."
 NOT_READY = "The database is still opening; try again in a moment."
 BUSY = "A reply is streaming in this chat; escape stops it."
 
-# (command palette title, action, help) for every action of this screen.
-COMMANDS: tuple[tuple[str, str, str], ...] = (
-    ("New chat", "new_chat", "Start a new chat"),
-    ("Models", "models", "Pick the model for this chat, or manage models"),
-    ("Rename chat", "rename_chat", "Give the selected chat a new title"),
-    ("Delete chat", "delete_chat", "Delete the selected chat (asks first)"),
-    ("Copy last reply", "copy_last_reply", "Copy the newest reply to your clipboard"),
-    ("Copy code block", "copy_code_block", "Pick a code block of this chat to copy"),
-    ("Toggle sidebar", "toggle_sidebar", "Show or hide the chat list"),
-    ("Find chat", "find_chat", "Filter the chat list by title"),
-    ("Stop reply", "stop_reply", "Stop this chat's streaming reply (what arrived is kept)"),
-    (
-        "Retry reply",
-        "retry_reply",
-        "Answer the last prompt again (after an error, or to regenerate)",
-    ),
-)
-
 
 class MainScreen(Screen[None]):
-    """Chats on the left, the open chat on the right, the prompt below, the status bar last."""
+    """Chats on the left, the open chat on the right, the prompt below, the status bar last.
 
-    BINDINGS = [
-        Binding("ctrl+n", "new_chat", "New chat", id="main.new_chat"),
-        Binding("ctrl+o", "models", "Models", id="main.models"),
-        Binding("f2", "rename_chat", "Rename", id="main.rename_chat"),
-        Binding("f8", "delete_chat", "Delete", id="main.delete_chat"),
-        Binding("ctrl+l", "copy_last_reply", "Copy reply", id="main.copy_last_reply"),
-        Binding("ctrl+g", "copy_code_block", "Copy code", id="main.copy_code_block", show=False),
-        Binding("ctrl+t", "toggle_sidebar", "Sidebar", id="main.toggle_sidebar"),
-        Binding("ctrl+f", "find_chat", "Find chat", id="main.find_chat", show=False),
-        Binding("escape", "stop_reply", "Stop reply", id="main.stop_reply"),
-        Binding("ctrl+r", "retry_reply", "Retry", id="main.retry_reply"),
-    ]
+    ``clock`` gives the sidebar's relative times; ``health_interval`` (seconds, None for never)
+    sets how often the status bar checks the database; ``offer_first_run`` lets an empty
+    catalogue open the first-run screen.
+    """
+
+    BINDINGS = MAIN_BINDINGS
+
+    current_chat: reactive[ChatRead | None] = reactive(None, repaint=False)
+    """The open chat (None: none open; a prompt then starts one)."""
+    default_model: reactive[AIModelRead | None] = reactive(None, repaint=False)
+    """The model a new chat starts with: the first enabled one, until the user picks."""
+    model_name: reactive[str | None] = reactive(None, repaint=False)
+    """The current model's name (the open chat's, else the default), bound to the status bar."""
 
     def __init__(
-        self, *, version: str, health_interval: float | None = 5.0, chat_page: int = CHAT_PAGE
+        self,
+        *,
+        clock: Callable[[], datetime],
+        version: str,
+        health_interval: float | None = 5.0,
+        chat_page: int = CHAT_PAGE,
+        offer_first_run: bool = False,
     ) -> None:
         super().__init__()
+        self.clock = clock
         self.version = version
         self.health_interval = health_interval
         self.chat_page = chat_page
+        self.offer_first_run = offer_first_run
         self.services: AsyncServices | None = None
-        self.current_chat: ChatRead | None = None
-        self.default_model: AIModelRead | None = None
-        self.health: HealthReport | None = None
-        self._chat_query = ""
-        self._chat_cursor: Any = None
-        self._chat_generation = 0
-        self._loading_more_chats = False
-        self._chats_failed = False
-        self._older_cursor: Any = None
-        self._health_running = False
-        self.warmed_models: set[uuid.UUID] = set()
-        self._live_views: dict[uuid.UUID, MessageView] = {}
         self._first_run_offered = False
 
-    @property
-    def synergia_app(self) -> SynergiaApp:
-        return self.app  # type: ignore[return-value]
+    def set_aside_loaded_objects(self) -> None:
+        """Ask the app to freeze what is loaded by now (see ``SetAsideLoadedObjects``)."""
+        self.post_message(SetAsideLoadedObjects())
 
     # -- layout --------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main-body"):
-            yield ChatSidebar(id="sidebar")
+            yield ChatSidebar(clock=self.clock, page_size=self.chat_page, id="sidebar").data_bind(
+                MainScreen.current_chat
+            )
             with Vertical(id="chat-column"):
                 yield MessagePane(id="message-pane")
                 yield PromptBox(id="prompt")
-        yield StatusBar(self.version, id="status-bar")
+        yield StatusBar(self.version, id="status-bar").data_bind(
+            MainScreen.model_name, MainScreen.current_chat
+        )
         yield Footer()
         yield ReplyEngine()
 
@@ -140,186 +121,105 @@ class MainScreen(Screen[None]):
     def engine(self) -> ReplyEngine:
         return self.query_one(ReplyEngine)
 
+    def compute_model_name(self) -> str | None:
+        chat = self.current_chat
+        if chat is not None and chat.model_id is not None:
+            return chat.model_name or "(unknown model)"
+        return self.default_model.name if self.default_model else None
+
     async def on_mount(self) -> None:
-        self.sidebar.set_loading(True)
         self.prompt.focus()
         await self.pane.show_placeholder(NO_CHAT)
-        self.set_interval(60, self._refresh_times)
-        if self.synergia_app.services is not None:  # handed in ready (tests, embedding)
-            self.services_ready(self.synergia_app.services)
 
-    # -- start-up, called by the app -----------------------------------------------------------
+    # -- start-up, posted by the app -----------------------------------------------------------
 
-    def services_ready(self, services: AsyncServices) -> None:
-        """The database stack is up: load the first page of chats and start the health checks."""
-        self.services = services
+    async def on_database_ready(self, message: DatabaseReady) -> None:
+        """The database stack is up: hand it to the widgets, load chats, start health checks."""
+        services = self.services = message.services
+        self.sidebar.services = self.pane.services = self.status_bar.services = services
         self.services_for_engine(services)
-        self.synergia_app.set_aside_loaded_objects()
-        self.load_chats("", debounce=False)
+        if self.current_chat is None:
+            await self.pane.show_placeholder(NO_CHAT)  # instead of a start-up error, if any
+        self.set_aside_loaded_objects()
+        self.sidebar.load_chats("", debounce=False)
         self.load_default_model()
         self.check_health()
         if self.health_interval:
             self.set_interval(self.health_interval, self.check_health)
 
-    async def show_startup_error(self, message: str) -> None:
+    async def on_database_unavailable(self, message: DatabaseUnavailable) -> None:
         """The database could not be opened (unreachable, schema behind, ...)."""
         self.sidebar.set_loading(False)
         self.status_bar.starting = "unavailable"
         self.status_bar.add_class("-db-down")
-        await self.pane.show_placeholder(f"Synergia cannot use the database.\n\n{message}")
+        text = f"Synergia cannot use the database.\n\n{message.message}"
+        if message.retry_s is not None:
+            text += f"\n\nRetrying every {message.retry_s:.0f} seconds…"
+        await self.pane.show_placeholder(text)
 
-    # -- chats ---------------------------------------------------------------------------------
+    # -- routing -------------------------------------------------------------------------------
 
-    @work(group="chats", exclusive=True)
-    async def load_chats(self, query: str, *, debounce: bool = True) -> None:
-        """Reload the sidebar's first page for ``query`` (latest request wins)."""
-        services = self._services_or_none(quiet=True)
-        if services is None:
-            return
-        if debounce:
-            await asyncio.sleep(FILTER_DEBOUNCE_S)
-        self._chat_generation += 1
-        self._chat_query = query
-        self.workers.cancel_group(self, "chats-more")
-        self._loading_more_chats = False
-        try:
-            page = await services.chats.list_chats(limit=self.chat_page, query=query)
-        except SynergiaError as err:
-            self._chats_failed = True
-            self.sidebar.set_loading(False)
-            self._report(err)
-            return
-        self._chats_failed = False
-        self._chat_cursor = page.next_cursor
-        sidebar = self.sidebar
-        sidebar.now = self.synergia_app.clock()
-        sidebar.show_chats(page.chats, has_more=page.next_cursor is not None, query=query)
-        sidebar.set_loading(False)
-        if self.current_chat is not None:
-            sidebar.select_chat(self.current_chat.id)
+    def open_chat(self, chat: ChatRead, *, focus_prompt: bool = True) -> None:
+        """Open ``chat``: the pane loads its newest messages and posts ``ChatOpened``."""
+        if self._services_or_none() is not None:
+            self.pane.open_chat(chat, focus_prompt=focus_prompt)
 
-    @work(group="chats-more")
-    async def load_more_chats(self) -> None:
-        """Append the next page of the sidebar."""
-        services = self._services_or_none(quiet=True)
-        if services is None or self._chat_cursor is None or self._loading_more_chats:
-            return
-        self._loading_more_chats = True
-        generation = self._chat_generation
-        try:
-            page = await services.chats.list_chats(
-                limit=self.chat_page, after=self._chat_cursor, query=self._chat_query
-            )
-        except SynergiaError as err:
-            self._report(err)
-            return
-        finally:
-            self._loading_more_chats = False
-        if generation != self._chat_generation:
-            return  # the filter changed meanwhile; this page belongs to the old list
-        self._chat_cursor = page.next_cursor
-        self.sidebar.append_chats(page.chats, has_more=page.next_cursor is not None)
-
-    @on(ChatSidebar.FilterChanged)
-    def _filter_changed(self, event: ChatSidebar.FilterChanged) -> None:
-        self.load_chats(event.query)
-
-    @on(ChatSidebar.MoreWanted)
-    def _more_wanted(self) -> None:
-        if not self._loading_more_chats and self._chat_cursor is not None:
-            self.load_more_chats()
-
-    @on(ChatSidebar.ChatChosen)
-    def _chat_chosen(self, event: ChatSidebar.ChatChosen) -> None:
+    @on(ChatSidebar.ChatSelected)
+    def _chat_selected(self, event: ChatSidebar.ChatSelected) -> None:
         self.open_chat(event.chat)
 
-    @work(group="open-chat", exclusive=True)
-    async def open_chat(self, chat: ChatRead, *, focus_prompt: bool = True) -> None:
-        """Show ``chat`` with only its newest messages mounted."""
-        self.synergia_app.note_activity()
-        services = self._services_or_none()
-        if services is None:
-            return
-        try:
-            page = await services.messages.list_messages(chat.id, limit=MESSAGE_PAGE)
-        except SynergiaError as err:
-            self._report(err)
-            return
+    @on(MessagePane.ChatOpened)
+    async def _chat_opened(self, event: MessagePane.ChatOpened) -> None:
+        chat = event.chat
         self.current_chat = chat
-        self._older_cursor = page.older_cursor
-        await self.pane.show_messages(page.messages, has_older=page.older_cursor is not None)
         await self.resume_live_views(chat.id)
-        self._show_model()
         self.refresh_usage()
         self.sidebar.select_chat(chat.id)
-        if focus_prompt:
+        if event.focus_prompt:
             self.prompt.focus()
 
-    @on(MessagePane.OlderWanted)
-    def _older_wanted(self) -> None:
-        if self.current_chat is not None and self._older_cursor is not None:
-            self.pane.loading_older = True
-            self.load_older_messages(self.current_chat.id)
+    @on(ChatSidebar.ChatCreated)
+    async def _chat_created(self, event: ChatSidebar.ChatCreated) -> None:
+        self.current_chat = event.chat
+        await self.pane.show_messages([], has_older=False)
+        self.prompt.focus()
 
-    @work(group="older-messages", exclusive=True)
-    async def load_older_messages(self, chat_id: uuid.UUID) -> None:
-        """Mount the page of messages just older than the oldest one shown."""
-        self.synergia_app.note_activity()
-        services = self._services_or_none(quiet=True)
-        try:
-            if services is None or self._older_cursor is None:
-                return
-            page = await services.messages.list_messages(
-                chat_id, limit=MESSAGE_PAGE, before=self._older_cursor
-            )
-            if self.current_chat is None or self.current_chat.id != chat_id:
-                return
-            self._older_cursor = page.older_cursor
-            await self.pane.prepend_older(page.messages, has_older=page.older_cursor is not None)
-        except SynergiaError as err:
-            self._report(err)
-        finally:
-            self.pane.loading_older = False
+    @on(ChatSidebar.ChatRenamed)
+    def _chat_renamed(self, event: ChatSidebar.ChatRenamed) -> None:
+        if self.current_chat is not None and self.current_chat.id == event.chat.id:
+            self.current_chat = event.chat
 
-    @work(group="usage", exclusive=True)
-    async def refresh_usage(self) -> None:
-        """Tokens and cost of the open chat, for the status bar."""
-        services = self._services_or_none(quiet=True)
-        chat = self.current_chat
-        if services is None or chat is None:
-            self.status_bar.usage = None
-            return
-        try:
-            usage = await services.chats.usage(chat.id)
-        except SynergiaError:
-            return  # the status bar already says when the database is away
-        if self.current_chat is not None and self.current_chat.id == chat.id:
-            self.status_bar.usage = usage
+    @on(ChatSidebar.ChatDeleted)
+    async def _chat_deleted(self, event: ChatSidebar.ChatDeleted) -> None:
+        if self.current_chat is not None and self.current_chat.id == event.chat.id:
+            self.current_chat = None
+            await self.pane.show_placeholder(NO_CHAT)
+
+    @on(ChatSidebar.Failed)
+    @on(MessagePane.Failed)
+    def _widget_failed(self, event: ChatSidebar.Failed | MessagePane.Failed) -> None:
+        self._report(event.error)
+
+    @on(StatusBar.DatabaseBack)
+    def _database_back(self) -> None:
+        self.sidebar.reload_if_failed()
+        if self.default_model is None:
+            self.load_default_model()
+
+    def check_health(self) -> None:
+        """Refresh the status bar's view of the database now."""
+        self.status_bar.check_health()
+
+    def refresh_usage(self) -> None:
+        """Refresh the status bar's tokens and cost of the open chat."""
+        if self.current_chat is not None:
+            self.status_bar.refresh_usage(self.current_chat.id)
 
     # -- actions -------------------------------------------------------------------------------
 
     def action_new_chat(self) -> None:
-        self.new_chat()
-
-    @work(group="write")
-    async def new_chat(self) -> None:
-        services = self._services_or_none()
-        if services is None:
-            return
-        model_id = self.default_model.id if self.default_model else None
-        try:
-            chat = await services.chats.create_chat(model_id=model_id)
-        except SynergiaError as err:
-            self._report(err)
-            return
-        self.sidebar.now = self.synergia_app.clock()
-        self.sidebar.upsert_chat(chat)
-        self.current_chat = chat
-        self._older_cursor = None
-        await self.pane.show_messages([], has_older=False)
-        self._show_model()
-        self.status_bar.usage = None
-        self.prompt.focus()
+        if self._services_or_none() is not None:
+            self.sidebar.create_chat(self.default_model.id if self.default_model else None)
 
     def action_rename_chat(self) -> None:
         chat = self._target_chat()
@@ -329,26 +229,12 @@ class MainScreen(Screen[None]):
 
         def renamed(title: str | None) -> None:
             if title is not None and title.strip() and title.strip() != chat.title:
-                self.rename_chat(chat, title)
+                if self._services_or_none() is not None:
+                    self.sidebar.rename_chat(chat, title)
 
         self.app.push_screen(
             TextPromptScreen(f"Rename “{one_line(chat.title)}” to:", value=chat.title), renamed
         )
-
-    @work(group="write")
-    async def rename_chat(self, chat: ChatRead, title: str) -> None:
-        services = self._services_or_none()
-        if services is None:
-            return
-        try:
-            renamed = await services.chats.rename_chat(chat.id, title)
-        except SynergiaError as err:
-            self._report(err)
-            return
-        self.sidebar.upsert_chat(renamed, to_top=False)
-        if self.current_chat is not None and self.current_chat.id == renamed.id:
-            self.current_chat = renamed
-        self.notify(f"Renamed to “{renamed.title}”.")
 
     def action_delete_chat(self) -> None:
         chat = self._target_chat()
@@ -357,30 +243,11 @@ class MainScreen(Screen[None]):
             return
 
         def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.delete_chat(chat)
+            if yes and self._services_or_none() is not None:
+                self.sidebar.delete_chat(chat)
 
         question = f"Delete the chat “{one_line(chat.title)}”?\nIts messages go with it."
         self.app.push_screen(ConfirmScreen(question), confirmed)
-
-    @work(group="write")
-    async def delete_chat(self, chat: ChatRead) -> None:
-        services = self._services_or_none()
-        if services is None:
-            return
-        try:
-            await services.chats.delete_chat(chat.id)
-        except SynergiaError as err:
-            self._report(err)
-            return
-        self.sidebar.remove_chat(chat.id)
-        if self.current_chat is not None and self.current_chat.id == chat.id:
-            self.current_chat = None
-            self._older_cursor = None
-            await self.pane.show_placeholder(NO_CHAT)
-            self._show_model()
-            self.status_bar.usage = None
-        self.notify(f"Deleted “{chat.title}”.")
 
     def action_models(self) -> None:
         services = self._services_or_none()
@@ -400,7 +267,6 @@ class MainScreen(Screen[None]):
             return
         if self.current_chat is None:
             self.default_model = model
-            self._show_model()
             return
         self.set_chat_model(self.current_chat, model)
 
@@ -418,7 +284,6 @@ class MainScreen(Screen[None]):
         if self.current_chat is not None and self.current_chat.id == updated.id:
             self.current_chat = updated
         self.sidebar.upsert_chat(updated, to_top=False)
-        self._show_model()
 
     def action_copy_last_reply(self) -> None:
         reply = self.pane.last_reply()
@@ -428,23 +293,7 @@ class MainScreen(Screen[None]):
         copy_text(self.app, neutralize(reply.content), "the last reply")
 
     def action_copy_code_block(self) -> None:
-        blocks = [
-            block
-            for message in reversed(self.pane.messages)
-            for block in reversed(code_blocks(message.content))
-        ]
-        if not blocks:
-            self.notify("No code blocks in the messages shown.", severity="warning")
-            return
-
-        def chosen(block: CodeBlock | None) -> None:
-            if block is not None:
-                copy_text(self.app, neutralize(block.code), "the code block")
-
-        if len(blocks) == 1:
-            chosen(blocks[0])
-        else:
-            self.app.push_screen(CodeBlockScreen(blocks), chosen)
+        copy_a_code_block(self.app, self.pane.messages)
 
     def action_toggle_sidebar(self) -> None:
         sidebar = self.sidebar
@@ -478,7 +327,7 @@ class MainScreen(Screen[None]):
     @on(PromptBox.Changed)
     def _prompt_changed(self) -> None:
         if self.prompt.text:
-            self.warm_up_model(self._current_model_id())
+            self.engine.warm_up(self._current_model_id())
 
     @on(PromptBox.LargePaste)
     def _large_paste(self, event: PromptBox.LargePaste) -> None:
@@ -506,28 +355,6 @@ class MainScreen(Screen[None]):
 
     def _storage_changed(self, change: StorageChanged) -> None:
         self.post_message(ReplyEngine.StorageChanged(change.reason))
-
-    def warm_up_model(self, model_id: uuid.UUID | None) -> None:
-        """Load what a reply from ``model_id`` needs while the prompt is being typed (once)."""
-        if model_id is None or model_id in self.warmed_models:
-            return
-        services = self._services_or_none(quiet=True)
-        if services is None or self.engine.providers is None:
-            return
-        self.warmed_models.add(model_id)
-        self._warm_up(services, model_id)
-
-    @work(group="warm-up", exit_on_error=False)
-    async def _warm_up(self, services: AsyncServices, model_id: uuid.UUID) -> None:
-        pool = self.engine.providers
-        # A failure here changes nothing: the reply itself makes the client and reports it.
-        with contextlib.suppress(SynergiaError, ImportError):
-            if services.replies is None:
-                return
-            target = await services.replies.target_of(model_id)
-            if target is not None and pool is not None:
-                await asyncio.to_thread(pool.get, target)
-                self.synergia_app.set_aside_loaded_objects()  # the SDK stays loaded too
 
     def action_retry_reply(self) -> None:
         """Answer the newest prompt of the open chat again (after an error, or to regenerate)."""
@@ -561,34 +388,30 @@ class MainScreen(Screen[None]):
         sent = event.sent
         if self.current_chat is None and event.claim == NEW_CHAT:
             self.current_chat = sent.chat
-            self._older_cursor = None
             await self.pane.show_messages([sent.prompt], has_older=False)
         elif self.current_chat is not None and self.current_chat.id == sent.chat.id:
             self.current_chat = sent.chat
             self.pane.add_message(sent.prompt)
-        self.sidebar.now = self.synergia_app.clock()
+        self.sidebar.now = self.clock()
         self.sidebar.upsert_chat(sent.chat)
-        self._show_model()
         self.refresh_usage()
 
     @on(ReplyEngine.Started)
     async def _reply_started(self, event: ReplyEngine.Started) -> None:
-        if self.current_chat is not None and self.current_chat.id == event.chat_id:
-            self._live_views[event.chat_id] = await self.pane.append_message(event.message)
+        if self._on_screen(event.chat_id):
+            await self.pane.start_reply(event.message)
         self._show_live()
 
     @on(ReplyEngine.Progressed)
     async def _reply_progressed(self, event: ReplyEngine.Progressed) -> None:
         text = self.engine.take(event.chat_id)
-        view = self._live_views.get(event.chat_id)
-        if text and view is not None and view.is_attached:
-            await view.append_stream(text)
+        message = self.engine.message_of(event.chat_id)
+        if message is not None and self._on_screen(event.chat_id):
+            await self.pane.grow_reply(message.id, text)
 
     @on(ReplyEngine.Finished)
     async def _reply_finished(self, event: ReplyEngine.Finished) -> None:
-        view = self._live_views.pop(event.chat_id, None)
-        if view is not None and view.is_attached:
-            await view.set_final(event.message)
+        await self.pane.end_reply(event.message)
         self._show_live()
         final = event.message
         if final.status == "error":
@@ -608,7 +431,7 @@ class MainScreen(Screen[None]):
     @on(ReplyEngine.Settled)
     def _reply_settled(self, event: ReplyEngine.Settled) -> None:
         self._show_live()
-        if self.current_chat is not None and self.current_chat.id == event.chat_id:
+        if self._on_screen(event.chat_id):
             self.refresh_usage()  # the reply's tokens and cost are stored now
 
     @on(ReplyEngine.Failed)
@@ -651,15 +474,14 @@ class MainScreen(Screen[None]):
 
     async def resume_live_views(self, chat_id: uuid.UUID) -> None:
         """After a chat is (re)opened, reconnect its streaming reply to the new view."""
-        self._live_views.clear()
         message = self.engine.message_of(chat_id)
         if message is not None:
-            for view in self.pane.views:
-                if view.message.id == message.id:
-                    self.engine.take(chat_id)  # all of it is shown by resume_stream below
-                    self._live_views[chat_id] = view
-                    await view.resume_stream(self.engine.text_of(chat_id))
+            self.engine.take(chat_id)  # all of it is shown by resume_reply
+            await self.pane.resume_reply(message.id, self.engine.text_of(chat_id))
         self._show_live()
+
+    def _on_screen(self, chat_id: uuid.UUID) -> bool:
+        return self.current_chat is not None and self.current_chat.id == chat_id
 
     # -- links in messages ---------------------------------------------------------------------
 
@@ -676,7 +498,7 @@ class MainScreen(Screen[None]):
         question = f"This message links to:\n\n{one_line(href)}\n\nCopy the link?"
         self.app.push_screen(ConfirmScreen(question, confirm_label="Copy"), confirmed)
 
-    # -- models and health ---------------------------------------------------------------------
+    # -- the default model ---------------------------------------------------------------------
 
     @work(group="models", exclusive=True)
     async def load_default_model(self) -> None:
@@ -690,7 +512,6 @@ class MainScreen(Screen[None]):
             return
         if self.default_model is None and models:
             self.default_model = models[0]
-        self._show_model()
         if not models:
             await self._no_models_yet(services)
 
@@ -701,7 +522,7 @@ class MainScreen(Screen[None]):
 
         if self.current_chat is None:
             await self.pane.show_placeholder(f"{NO_CHAT}\n\n{nothing_available_hint()}")
-        if not self.synergia_app.offer_first_run or self._first_run_offered:
+        if not self.offer_first_run or self._first_run_offered:
             return
         self._first_run_offered = True
         try:
@@ -713,43 +534,10 @@ class MainScreen(Screen[None]):
             def added(models: list[AIModelRead] | None) -> None:
                 if models:
                     self.default_model = models[0]
-                    self._show_model()
                     if self.current_chat is None:
                         self.call_later(self.pane.show_placeholder, NO_CHAT)
 
             self.app.push_screen(FirstRunScreen(services), added)
-
-    def check_health(self) -> None:
-        if not self._health_running:
-            self._health_running = True
-            self._check_health()
-
-    @work(group="health")
-    async def _check_health(self) -> None:
-        """Ask the database how it is (on a DB thread) and show the answer."""
-        services = self.services
-        try:
-            if services is None:
-                return
-            report: HealthReport = await services.health.check()
-        finally:
-            self._health_running = False
-        was = self.health
-        self.health = report
-        self.status_bar.health = report
-        if not report.database.reachable and (was is None or was.database.reachable):
-            self.notify(
-                f"The database is unreachable: {report.database.error or 'no answer'}. "
-                "Synergia keeps trying.",
-                title="Database",
-                severity="error",
-            )
-        elif report.database.reachable and was is not None and not was.database.reachable:
-            self.notify("The database is back.", title="Database")
-            if self._chats_failed:
-                self.load_chats(self._chat_query, debounce=False)
-            if self.default_model is None:
-                self.load_default_model()
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -774,14 +562,3 @@ class MainScreen(Screen[None]):
         if self.current_chat is not None and self.current_chat.model_id is not None:
             return self.current_chat.model_id
         return self.default_model.id if self.default_model else None
-
-    def _show_model(self) -> None:
-        chat = self.current_chat
-        if chat is not None and chat.model_id is not None:
-            self.status_bar.model_name = chat.model_name or "(unknown model)"
-        else:
-            self.status_bar.model_name = self.default_model.name if self.default_model else None
-
-    def _refresh_times(self) -> None:
-        self.sidebar.now = self.synergia_app.clock()
-        self.sidebar.refresh_times()

@@ -1,27 +1,39 @@
-"""The chat sidebar: a filter box over a lazily paged list of the user's chats."""
+"""The chat sidebar: a filter box over a lazily paged list of the user's chats.
+
+It loads its own pages (through the async facade, in workers): the first page for the filter
+as it is typed, the next one as the user nears the end.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
+from textual.reactive import var
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from synergia_tui.core.errors import SynergiaError
 from synergia_tui.core.safe_text import one_line
 from synergia_tui.ui.format import relative_time
 
 if TYPE_CHECKING:
     from synergia_tui.models import ChatRead
+    from synergia_tui.services.facade import AsyncServices
 
+CHAT_PAGE = 50
+FILTER_DEBOUNCE_S = 0.0  # no wait: each keystroke queries at once; a newer one cancels it
 # Ask for the next page when the highlight or the scroll position is this close to the end.
 PAGE_AHEAD = 8
 
@@ -51,34 +63,69 @@ class ChatList(OptionList):
 
 
 class ChatSidebar(Vertical):
-    """Shows chats its parent hands it; posts what the user does.
+    """The user's chats, newest activity first; posts ``ChatSelected`` when one is picked.
 
-    The parent calls ``show_chats`` (a fresh first page), ``append_chats`` (the next page),
-    ``upsert_chat`` and ``remove_chat``; it hears ``FilterChanged``, ``MoreWanted`` and
-    ``ChatChosen``. ``now`` is the clock used for the relative times.
+    Its parent sets ``services`` once the database is up (then calls ``load_chats``) and binds
+    ``current_chat`` (highlighted after each reload); it tells the sidebar about chats it
+    changed with ``upsert_chat`` and ``remove_chat``. ``clock`` gives the relative times.
     """
 
-    @dataclass
-    class FilterChanged(Message):
-        """The filter text changed; the parent reloads from the database."""
-
-        query: str
-
-    class MoreWanted(Message):
-        """The user is near the end of the loaded chats and more exist."""
+    current_chat: var[ChatRead | None] = var(None)
 
     @dataclass
-    class ChatChosen(Message):
+    class ChatSelected(Message):
         """The user picked a chat to open."""
 
         chat: ChatRead
 
-    def __init__(self, *, id: str | None = None) -> None:
+    @dataclass
+    class ChatCreated(Message):
+        """A new (empty) chat was stored and is at the top of the list."""
+
+        chat: ChatRead
+
+    @dataclass
+    class ChatRenamed(Message):
+        """A chat has a new title."""
+
+        chat: ChatRead
+
+    @dataclass
+    class ChatDeleted(Message):
+        """A chat was deleted (it went to the trash) and left the list."""
+
+        chat: ChatRead
+
+    @dataclass
+    class Failed(Message):
+        """Loading or changing chats failed; the parent tells the user."""
+
+        error: SynergiaError
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], datetime],
+        page_size: int = CHAT_PAGE,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
+        self.services: AsyncServices | None = None
+        self.clock = clock
+        self.page_size = page_size
         self.chats: list[ChatRead] = []
         self.has_more = False
         self.now: datetime | None = None
         self._live_chats: frozenset[uuid.UUID] = frozenset()
+        self.load_failed = False
+        self._query = ""
+        self._cursor: Any = None
+        self._generation = 0
+        self._loading_more = False
+
+    def on_mount(self) -> None:
+        self.set_loading(True)
+        self.set_interval(60, self._refresh_times)
 
     @property
     def live_chats(self) -> frozenset[uuid.UUID]:
@@ -109,6 +156,106 @@ class ChatSidebar(Vertical):
 
     def set_loading(self, loading: bool) -> None:
         self.chat_list.loading = loading
+
+    # -- loading -------------------------------------------------------------------------------
+
+    @work(group="chats", exclusive=True)
+    async def load_chats(self, query: str, *, debounce: bool = True) -> None:
+        """Reload the first page for ``query`` (latest request wins)."""
+        services = self.services
+        if services is None:
+            return
+        if debounce:
+            await asyncio.sleep(FILTER_DEBOUNCE_S)
+        self._generation += 1
+        self._query = query
+        self.workers.cancel_group(self, "chats-more")
+        self._loading_more = False
+        try:
+            page = await services.chats.list_chats(limit=self.page_size, query=query)
+        except SynergiaError as err:
+            self.load_failed = True
+            self.set_loading(False)
+            self.post_message(self.Failed(err))
+            return
+        self.load_failed = False
+        self._cursor = page.next_cursor
+        self.now = self.clock()
+        self.show_chats(page.chats, has_more=page.next_cursor is not None, query=query)
+        self.set_loading(False)
+        if self.current_chat is not None:
+            self.select_chat(self.current_chat.id)
+
+    def reload_if_failed(self) -> None:
+        """Try the last load again if it failed (the database is back)."""
+        if self.load_failed:
+            self.load_chats(self._query, debounce=False)
+
+    @work(group="chats-more")
+    async def load_more_chats(self) -> None:
+        """Append the next page."""
+        services = self.services
+        if services is None or self._cursor is None or self._loading_more:
+            return
+        self._loading_more = True
+        generation = self._generation
+        try:
+            page = await services.chats.list_chats(
+                limit=self.page_size, after=self._cursor, query=self._query
+            )
+        except SynergiaError as err:
+            self.post_message(self.Failed(err))
+            return
+        finally:
+            self._loading_more = False
+        if generation != self._generation:
+            return  # the filter changed meanwhile; this page belongs to the old list
+        self._cursor = page.next_cursor
+        self.append_chats(page.chats, has_more=page.next_cursor is not None)
+
+    # -- changing ------------------------------------------------------------------------------
+
+    @work(group="write")
+    async def create_chat(self, model_id: uuid.UUID | None) -> None:
+        """Store a new chat (with ``model_id``, if any) and put it at the top."""
+        if self.services is None:
+            return
+        try:
+            chat = await self.services.chats.create_chat(model_id=model_id)
+        except SynergiaError as err:
+            self.post_message(self.Failed(err))
+            return
+        self.now = self.clock()
+        self.upsert_chat(chat)
+        self.post_message(self.ChatCreated(chat))
+
+    @work(group="write")
+    async def rename_chat(self, chat: ChatRead, title: str) -> None:
+        if self.services is None:
+            return
+        try:
+            renamed = await self.services.chats.rename_chat(chat.id, title)
+        except SynergiaError as err:
+            self.post_message(self.Failed(err))
+            return
+        self.upsert_chat(renamed, to_top=False)
+        self.notify(f"Renamed to “{renamed.title}”.")
+        self.post_message(self.ChatRenamed(renamed))
+
+    @work(group="write")
+    async def delete_chat(self, chat: ChatRead) -> None:
+        if self.services is None:
+            return
+        try:
+            await self.services.chats.delete_chat(chat.id)
+        except SynergiaError as err:
+            self.post_message(self.Failed(err))
+            return
+        self.remove_chat(chat.id)
+        self.notify(f"Deleted “{chat.title}”.")
+        self.post_message(self.ChatDeleted(chat))
+
+    # -- showing -------------------------------------------------------------------------------
 
     def show_chats(self, chats: list[ChatRead], *, has_more: bool, query: str = "") -> None:
         """Replace the list with a fresh first page."""
@@ -157,8 +304,9 @@ class ChatSidebar(Vertical):
         if index is not None:
             self.chat_list.highlighted = index
 
-    def refresh_times(self) -> None:
+    def _refresh_times(self) -> None:
         """Re-render the relative times (the clock moved on)."""
+        self.now = self.clock()
         for index, chat in enumerate(self.chats):
             self.chat_list.replace_option_prompt_at_index(index, self._prompt(chat))
 
@@ -187,7 +335,7 @@ class ChatSidebar(Vertical):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self.post_message(self.FilterChanged(event.value))
+        self.load_chats(event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -195,10 +343,10 @@ class ChatSidebar(Vertical):
 
     def on_chat_list_near_end(self, event: ChatList.NearEnd) -> None:
         event.stop()
-        if self.has_more:
-            self.post_message(self.MoreWanted())
+        if self.has_more and not self._loading_more and self._cursor is not None:
+            self.load_more_chats()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if event.option_index < len(self.chats):
-            self.post_message(self.ChatChosen(self.chats[event.option_index]))
+            self.post_message(self.ChatSelected(self.chats[event.option_index]))

@@ -1,317 +1,61 @@
 """The message pane: the open chat's messages, newest mounted first, older ones on demand.
 
-Streaming hook (for the reply engineer)::
-
-    view = pane.add_message(assistant_message)   # a MessageRead with status "streaming"
-    await view.append_stream(chunk)              # as many times as chunks arrive
-    await view.set_final(finished_message)       # the MessageRead from finish_reply()
-
-``append_stream`` feeds a ``Markdown.get_stream`` (which batches fast updates) and the pane
-stays scrolled to the bottom while the user has not scrolled away (``anchor``).
-
-A long reply streams into a chain of short Markdown segments; each segment that can no longer
-change is drawn once and replaced by a ``RenderedSegment`` holding those lines. Textual lays out
-every Markdown block on every frame, so without this a reply of thousands of tokens would cost
-more per frame the longer it grows.
+It loads them itself (through the async facade, in workers): ``open_chat`` mounts a chat's
+newest page, and scrolling near the top mounts the page just older. Each message is a
+``MessageView`` (see ``message_view`` for how a streaming reply grows).
 """
 
 from __future__ import annotations
 
-import re
-import time
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from markdown_it import MarkdownIt
-from textual import events
+from textual import work
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
-from textual.geometry import Size
+from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.strip import Strip
-from textual.timer import Timer
-from textual.widget import Widget
-from textual.widgets import Label, Markdown, Static
-from textual.widgets.markdown import MarkdownStream
+from textual.widgets import Static
 
-from synergia_tui.core.safe_text import neutralize, one_line
+from synergia_tui.core.errors import SynergiaError
+from synergia_tui.ui.messages import Activity
+from synergia_tui.ui.widgets.message_view import MessageView
 
 if TYPE_CHECKING:
-    from synergia_tui.models import MessageRead
+    import uuid
 
+    from synergia_tui.models import ChatRead, MessageRead
+    from synergia_tui.services.facade import AsyncServices
+
+MESSAGE_PAGE = 8  # a few screens of replies: opening a chat of 10,000 messages mounts only these
 # Ask for older messages when the view is this many lines from the top.
 OLDER_AHEAD = 3
-STREAM_FLUSH_S = 0.2
-SEGMENT_BLOCKS = 24
-_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
-
-
-def _segment_split(segment_text: str, chunk: str) -> int | None:
-    """Where in ``chunk`` a new Markdown segment may start: after its last blank line that is
-    outside a code fence (counting fences from the segment's start), or None."""
-    inside = False
-    position = 0
-    split = None
-    for line in (segment_text + chunk).splitlines(keepends=True):
-        if _FENCE.match(line):
-            inside = not inside
-        position += len(line)
-        if not inside and not line.strip() and position > len(segment_text):
-            split = position - len(segment_text)
-    return split
-
-
-ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System"}
-
-
-def header_text(message: MessageRead) -> str:
-    """``You → gpt-4o`` / ``Assistant · gpt-4o · cancelled``: who wrote it, and its state."""
-    model = one_line(message.model_name) if message.model_name else None
-    role = ROLE_LABELS.get(message.role, one_line(message.role))
-    if message.role == "user":
-        text = f"{role} → {model}" if model else role
-    else:
-        text = f"{role} · {model}" if model else role
-    if message.status != "complete":
-        text += f" · {message.status}"
-    return text
-
-
-def _prompt_parser() -> MarkdownIt:
-    return MarkdownIt("gfm-like", {"breaks": True})
-
-
-def draw_lines(segment: Markdown) -> list[Strip] | None:
-    """The lines ``segment`` draws at its current width, or None when it cannot be drawn yet.
-
-    An offline compositor lays out and draws the segment as if it were a screen of its own:
-    the same widgets, styles and theme, so the lines are exactly those Textual would show.
-    """
-    # Textual is pinned (pyproject); its compositor is the one piece of it used privately.
-    from textual._compositor import Compositor
-
-    width = segment.size.width
-    if not segment.is_attached or not width or not isinstance(segment.parent, Widget):
-        return None
-    parent = segment.parent
-    height = segment.get_content_height(parent.size, segment.app.size, width)
-    if not height:
-        return None
-    compositor = Compositor()
-    compositor.reflow(segment, Size(width, height))
-    return compositor.render_strips(Size(width, height))
-
-
-class RenderedSegment(Widget):
-    """A finished stretch of a streaming reply, shown as the lines its Markdown drew.
-
-    One widget with a fixed height instead of dozens of Markdown blocks: layout skips it, and
-    drawing it is a list lookup. ``source`` is its Markdown, for drawing again at a new width.
-    """
-
-    DEFAULT_CSS = """
-    RenderedSegment {
-        width: 1fr;
-    }
-    """
-
-    def __init__(self, source: str, lines: list[Strip]) -> None:
-        super().__init__()
-        self.source = source
-        self._lines = lines
-        self.styles.height = len(lines)
-
-    def render_line(self, y: int) -> Strip:
-        if 0 <= y < len(self._lines):
-            return self._lines[y]
-        return Strip.blank(self.size.width)
-
-
-class MessageView(Vertical):
-    """One message: a header line and its Markdown body (control characters made visible)."""
-
-    def __init__(self, message: MessageRead) -> None:
-        super().__init__(classes=f"message -{message.role}")
-        self.message = message
-        self._stream: MarkdownStream | None = None
-        self._streamed = ""
-        self._pending: list[str] = []
-        self._segment_text = ""
-        self._drawn_width = 0
-        self._watching_theme = False
-        self._flush_timer: Timer | None = None
-        self._last_flush = 0.0
-
-    def compose(self) -> ComposeResult:
-        yield Label(header_text(self.message), classes="message-header", markup=False)
-        yield self._new_markdown(neutralize(self.message.content))
-        yield Static(self._error_text(), classes="message-error", markup=False)
-
-    def _new_markdown(self, text: str = "") -> Markdown:
-        # open_links=False: a link in a message is never opened by itself (see LinkClicked).
-        return Markdown(
-            text,
-            open_links=False,
-            # A prompt's line breaks are the user's own: keep them (models write real Markdown).
-            parser_factory=_prompt_parser if self.message.role == "user" else None,
-        )
-
-    def on_mount(self) -> None:
-        self._show_state()
-
-    @property
-    def markdown(self) -> Markdown:
-        """The Markdown body (of a long streamed reply: its last segment)."""
-        return self.query_children(Markdown).last()
-
-    @property
-    def shown_source(self) -> str:
-        """The Markdown on screen: every segment's source, in order."""
-        return "".join(
-            child.source or ""
-            for child in self.children
-            if isinstance(child, Markdown | RenderedSegment)
-        )
-
-    async def append_stream(self, text: str) -> None:
-        """Add a chunk of a streaming reply. The first chunk after a pause is shown at once;
-        the ones after it in batches, at most ``STREAM_FLUSH_S`` apart."""
-        self._streamed += text
-        self._pending.append(text)
-        if self._flush_timer is not None:
-            return
-        since = time.monotonic() - self._last_flush
-        if since >= STREAM_FLUSH_S:
-            await self._flush_stream()
-        else:
-            # Batches, five a second: as smooth to read as one per token, and the event loop
-            # stays free for the keyboard.
-            self._flush_timer = self.set_timer(STREAM_FLUSH_S - since, self._flush_stream)
-
-    async def _flush_stream(self) -> None:
-        self._flush_timer = None
-        self._last_flush = time.monotonic()
-        if not self._pending:
-            return
-        chunk = neutralize("".join(self._pending))
-        self._pending.clear()
-        segment = self.markdown
-        if len(segment.children) >= SEGMENT_BLOCKS:
-            # Start a new segment at a blank line outside code fences; the closed one is drawn
-            # once and replaced by its lines (see RenderedSegment).
-            split = _segment_split(self._segment_text, chunk)
-            if split is not None:
-                await self._write(chunk[:split])
-                await self._end_markdown_stream()
-                await self.mount(self._new_markdown(), after=segment)
-                self._segment_text = ""
-                chunk = chunk[split:]
-                self.call_after_refresh(self._freeze, segment)
-        await self._write(chunk)
-
-    async def _freeze(self, segment: Markdown) -> None:
-        """Replace a closed segment by the lines it draws."""
-        if segment is self.markdown:
-            return  # the stream ended and the segments were joined again meanwhile
-        lines = draw_lines(segment)
-        if lines is None:
-            return  # not laid out (or no longer mounted): it stays a Markdown, still correct
-        await self.mount(RenderedSegment(segment.source, lines), before=segment)
-        await segment.remove()
-        if not self._watching_theme:
-            self._watching_theme = True
-            self.app.theme_changed_signal.subscribe(self, self._theme_changed)
-
-    async def on_resize(self, event: events.Resize) -> None:
-        # Drawn segments are lines of a given width: at a new width, draw the reply again.
-        # (A reply growing taller resizes the view too; that changes nothing here.)
-        if event.size.width == self._drawn_width:
-            return
-        self._drawn_width = event.size.width
-        await self._redraw()
-
-    async def _theme_changed(self, _theme: object) -> None:
-        await self._redraw()  # drawn segments carry the old theme's colours
-
-    async def _redraw(self) -> None:
-        """Show the reply as one Markdown again if parts of it are drawn lines."""
-        if self.query_children(RenderedSegment):
-            await self._end_markdown_stream()
-            await self._show_whole(self.shown_source, neutralized=True)
-
-    async def _write(self, text: str) -> None:
-        if not text:
-            return
-        if self._stream is None:
-            self._stream = Markdown.get_stream(self.markdown)
-        self._segment_text += text
-        await self._stream.write(text)
-
-    async def _end_markdown_stream(self) -> None:
-        if self._stream is not None:
-            await self._stream.stop()
-            self._stream = None
-
-    async def _end_stream(self) -> None:
-        if self._flush_timer is not None:
-            self._flush_timer.stop()
-            self._flush_timer = None
-        self._pending.clear()
-        await self._end_markdown_stream()
-
-    async def _show_whole(self, text: str, *, neutralized: bool = False) -> None:
-        """One Markdown body showing ``text`` (the segments of a stream joined again)."""
-        body = self.markdown
-        others = [
-            child
-            for child in self.children
-            if isinstance(child, Markdown | RenderedSegment) and child is not body
-        ]
-        if others:
-            await self.remove_children(others)
-        self._segment_text = text if neutralized else neutralize(text)
-        await body.update(self._segment_text)
-
-    async def resume_stream(self, text: str) -> None:
-        """Show everything a reply streamed so far, then keep growing it with ``append_stream``."""
-        await self._end_stream()
-        self._streamed = text
-        await self._show_whole(text)
-
-    async def set_final(self, message: MessageRead) -> None:
-        """Show the finished (or cancelled, or failed) reply as stored."""
-        pending = "".join(self._pending)
-        shown = self._streamed[: len(self._streamed) - len(pending)] if pending else self._streamed
-        await self._end_stream()
-        self.message = message
-        self.query_one(".message-header", Label).update(header_text(message))
-        if message.content != shown:
-            if shown and message.content.startswith(shown):
-                # What had not reached the screen yet (a stop, or the last batch): add it.
-                await self.markdown.append(neutralize(message.content[len(shown) :]))
-            else:
-                await self._show_whole(message.content)
-        self.query_one(".message-error", Static).update(self._error_text())
-        self._show_state()
-
-    def _error_text(self) -> str:
-        return f"⚠ {neutralize(self.message.error)}" if self.message.error else ""
-
-    def _show_state(self) -> None:
-        self.set_class(self.message.status == "streaming", "-streaming")
-        self.set_class(self.message.status in ("error", "cancelled"), "-failed")
-        self.query_one(".message-error", Static).display = bool(self.message.error)
 
 
 class MessagePane(VerticalScroll):
-    """The open chat. The parent sets the messages; the pane posts ``OlderWanted`` near the top."""
+    """The open chat. Its parent sets ``services``, then asks it to ``open_chat``; the pane
+    posts ``ChatOpened`` once the chat is shown, or ``Failed``."""
 
-    class OlderWanted(Message):
-        """The user scrolled near the oldest mounted message and older ones exist."""
+    @dataclass
+    class ChatOpened(Message):
+        """``chat``'s newest messages are shown."""
+
+        chat: ChatRead
+        focus_prompt: bool = True
+
+    @dataclass
+    class Failed(Message):
+        """Loading messages failed; the parent tells the user."""
+
+        error: SynergiaError
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.services: AsyncServices | None = None
+        self.chat_id: uuid.UUID | None = None  # the chat whose pages are loaded, if any
         self.has_older = False
         self.loading_older = False
+        self._older_cursor: Any = None
+        self._streaming: dict[uuid.UUID, MessageView] = {}  # message id -> its growing view
 
     def compose(self) -> ComposeResult:
         yield Static("", id="pane-placeholder", markup=False)
@@ -330,10 +74,55 @@ class MessagePane(VerticalScroll):
         placeholder = self.query_one("#pane-placeholder", Static)
         placeholder.update(text)
         placeholder.display = bool(text)
+        self._forget_chat()
+
+    def _forget_chat(self) -> None:
+        self._streaming.clear()
+        self.chat_id = None
+        self._older_cursor = None
         self.has_older = False
+
+    @work(group="open-chat", exclusive=True)
+    async def open_chat(self, chat: ChatRead, *, focus_prompt: bool = True) -> None:
+        """Show ``chat`` with only its newest messages mounted, then post ``ChatOpened``."""
+        self.post_message(Activity())
+        services = self.services
+        if services is None:
+            return
+        try:
+            page = await services.messages.list_messages(chat.id, limit=MESSAGE_PAGE)
+        except SynergiaError as err:
+            self.post_message(self.Failed(err))
+            return
+        await self.show_messages(page.messages, has_older=page.older_cursor is not None)
+        self.chat_id = chat.id
+        self._older_cursor = page.older_cursor
+        self.post_message(self.ChatOpened(chat, focus_prompt=focus_prompt))
+
+    @work(group="older-messages", exclusive=True)
+    async def load_older_messages(self) -> None:
+        """Mount the page of messages just older than the oldest one shown."""
+        self.post_message(Activity())
+        services = self.services
+        chat_id = self.chat_id
+        try:
+            if services is None or chat_id is None or self._older_cursor is None:
+                return
+            page = await services.messages.list_messages(
+                chat_id, limit=MESSAGE_PAGE, before=self._older_cursor
+            )
+            if self.chat_id != chat_id:
+                return  # another chat was opened meanwhile
+            self._older_cursor = page.older_cursor
+            await self.prepend_older(page.messages, has_older=page.older_cursor is not None)
+        except SynergiaError as err:
+            self.post_message(self.Failed(err))
+        finally:
+            self.loading_older = False
 
     async def show_messages(self, messages: list[MessageRead], *, has_older: bool) -> None:
         """Show a freshly opened chat, scrolled to its newest message."""
+        self._forget_chat()
         with self.app.batch_update():
             await self.remove_children(MessageView)
             self.query_one("#pane-placeholder", Static).display = False
@@ -385,6 +174,30 @@ class MessagePane(VerticalScroll):
         self.anchor()
         return view
 
+    # -- a reply streaming into the chat on screen (the screen routes the engine's messages) --
+
+    async def start_reply(self, message: MessageRead) -> None:
+        """A reply of the chat on screen begins: show it, empty, at the bottom."""
+        self._streaming[message.id] = await self.append_message(message)
+
+    async def grow_reply(self, message_id: uuid.UUID, text: str) -> None:
+        view = self._streaming.get(message_id)
+        if text and view is not None and view.is_attached:
+            await view.append_stream(text)
+
+    async def end_reply(self, message: MessageRead) -> None:
+        """The reply ended: show it as it ends (complete, cut, cancelled, failed)."""
+        view = self._streaming.pop(message.id, None)
+        if view is not None and view.is_attached:
+            await view.set_final(message)
+
+    async def resume_reply(self, message_id: uuid.UUID, text: str) -> None:
+        """After a chat is opened, its reply still streaming shows everything so far and grows."""
+        for view in self.views:
+            if view.message.id == message_id:
+                self._streaming[message_id] = view
+                await view.resume_stream(text)
+
     def last_reply(self) -> MessageRead | None:
         """The newest assistant message with any text."""
         for view in reversed(self.views):
@@ -398,5 +211,11 @@ class MessagePane(VerticalScroll):
             self._maybe_want_older()
 
     def _maybe_want_older(self) -> None:
-        if self.has_older and not self.loading_older and self.scroll_y <= OLDER_AHEAD:
-            self.post_message(self.OlderWanted())
+        if (
+            self.has_older
+            and not self.loading_older
+            and self._older_cursor is not None
+            and self.scroll_y <= OLDER_AHEAD
+        ):
+            self.loading_older = True
+            self.load_older_messages()

@@ -23,6 +23,7 @@ from textual.widget import Widget
 from textual.worker import Worker
 
 from synergia_tui.core.errors import SynergiaError
+from synergia_tui.ui.messages import SetAsideLoadedObjects
 
 if TYPE_CHECKING:
     # Type names only: the services import SQLAlchemy, which loads after first paint.
@@ -140,6 +141,7 @@ class ReplyEngine(Widget):
         self._streamer: ReplyStreamer | None = None
         self._conversation: AsyncConversationService | None = None
         self._replies: AsyncReplyService | None = None
+        self._warmed: set[uuid.UUID] = set()
 
     def configure(self, services: AsyncServices, store: ReplyStore) -> None:
         """The database is open: replies can be sent from now on."""
@@ -156,6 +158,23 @@ class ReplyEngine(Widget):
         if self.providers is None:
             self.providers = ProviderPool()
         self._streamer = ReplyStreamer(store, providers=self.providers)
+
+    def warm_up(self, model_id: uuid.UUID | None) -> None:
+        """Make the client for ``model_id`` while the prompt is being typed (once a model):
+        the first reply then skips the SDK import and the TLS set-up."""
+        if model_id is None or model_id in self._warmed or self._replies is None:
+            return
+        self._warmed.add(model_id)
+        self.run_worker(self._warm_up(model_id), group="warm-up", exit_on_error=False)
+
+    async def _warm_up(self, model_id: uuid.UUID) -> None:
+        # A failure here changes nothing: the reply itself makes the client and reports it.
+        with contextlib.suppress(SynergiaError, ImportError):
+            assert self._replies is not None and self.providers is not None
+            target = await self._replies.target_of(model_id)
+            if target is not None:
+                await asyncio.to_thread(self.providers.get, target)
+                self.post_message(SetAsideLoadedObjects())  # the SDK stays loaded too
 
     # -- questions -------------------------------------------------------------------------------
 

@@ -1,40 +1,59 @@
-"""The status bar: database health, app version, current model, and this chat's usage."""
+"""The status bar: database health, app version, current model, and this chat's usage.
+
+It asks for its own data (health checks, the open chat's usage) in workers, through the
+async facade; the model name and the open chat are bound down from the screen.
+"""
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING
 
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from synergia_tui.core.errors import SynergiaError
 from synergia_tui.core.safe_text import one_line
 from synergia_tui.ui.format import format_cost, format_latency, format_tokens
 
 if TYPE_CHECKING:
+    from synergia_tui.models import ChatRead
+    from synergia_tui.services.facade import AsyncServices
     from synergia_tui.services.reads import ChatUsage, HealthReport
 
 
 class StatusBar(Horizontal):
-    """Always visible along the bottom. Its parent sets the attributes; it only shows them.
+    """Always visible along the bottom.
 
-    ``health`` is None until the first check; ``starting`` is the text shown meanwhile.
+    Its parent sets ``services`` once the database is up, binds ``model_name`` and
+    ``current_chat``, and calls ``check_health`` / ``refresh_usage``; the bar posts
+    ``DatabaseBack`` when the database answers again after being away. ``health`` is None
+    until the first check; ``starting`` is the text shown meanwhile.
     """
 
     health: reactive[HealthReport | None] = reactive(None, always_update=True)
     starting: reactive[str] = reactive("opening database…")
     model_name: reactive[str | None] = reactive(None)
+    current_chat: reactive[ChatRead | None] = reactive(None, repaint=False)
     usage: reactive[ChatUsage | None] = reactive(None)
     streaming: reactive[bool] = reactive(False)
     """The chat on screen has a reply streaming."""
     saving_paused: reactive[str | None] = reactive(None)
     """Why replies cannot be saved right now (they keep streaming and are kept)."""
 
+    class DatabaseBack(Message):
+        """A health check reached the database again after it had been unreachable."""
+
     def __init__(self, version: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.version = version
+        self.services: AsyncServices | None = None
+        self._health_running = False
 
     def compose(self) -> ComposeResult:
         # markup=False everywhere: model names and database errors are untrusted text.
@@ -59,6 +78,52 @@ class StatusBar(Horizontal):
 
     def watch_usage(self) -> None:
         self._show_usage()
+
+    def watch_current_chat(self, old: ChatRead | None, new: ChatRead | None) -> None:
+        if new is None or old is None or new.id != old.id:
+            self.usage = None  # another chat's numbers; refresh_usage brings this one's
+
+    # -- data ----------------------------------------------------------------------------------
+
+    def check_health(self) -> None:
+        """Ask the database how it is (unless a check is already on its way)."""
+        if not self._health_running:
+            self._health_running = True
+            self._check_health()
+
+    @work(group="health")
+    async def _check_health(self) -> None:
+        services = self.services
+        try:
+            if services is None:
+                return
+            report: HealthReport = await services.health.check()
+        finally:
+            self._health_running = False
+        was = self.health
+        self.health = report
+        if not report.database.reachable and (was is None or was.database.reachable):
+            self.notify(
+                f"The database is unreachable: {report.database.error or 'no answer'}. "
+                "Synergia keeps trying.",
+                title="Database",
+                severity="error",
+            )
+        elif report.database.reachable and was is not None and not was.database.reachable:
+            self.notify("The database is back.", title="Database")
+            self.post_message(self.DatabaseBack())
+
+    @work(group="usage", exclusive=True)
+    async def refresh_usage(self, chat_id: uuid.UUID) -> None:
+        """Tokens and cost of chat ``chat_id`` (shown if it is still the open chat)."""
+        if self.services is None:
+            return
+        try:
+            usage = await self.services.chats.usage(chat_id)
+        except SynergiaError:
+            return  # the health part already says when the database is away
+        if self.current_chat is not None and self.current_chat.id == chat_id:
+            self.usage = usage
 
     def watch_streaming(self) -> None:
         self._show_model()

@@ -1,0 +1,47 @@
+"""Messages between the app and its screens: the app posts down, a screen posts up.
+
+Declared here, apart from both, so a screen never imports the app (import-linter keeps it so).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from textual.message import Message
+
+if TYPE_CHECKING:
+    # A type name only: the services import SQLAlchemy, which loads after the first paint.
+    from synergia_tui.services.facade import AsyncServices
+
+
+@dataclass
+class DatabaseReady(Message):
+    """Down, app → main screen: the database stack is up and these are its services."""
+
+    services: AsyncServices
+
+
+@dataclass
+class DatabaseUnavailable(Message):
+    """Down, app → main screen: the database cannot be used (unreachable, schema behind, ...).
+
+    ``retry_s`` is how often the app tries again, or None when it has given up.
+    """
+
+    message: str
+    retry_s: float | None = None
+
+    @property
+    def retrying(self) -> bool:
+        return self.retry_s is not None
+
+
+class SetAsideLoadedObjects(Message):
+    """Up, to the app: what is loaded by now stays for good (start-up done, an SDK loaded), so
+    take it out of the garbage collector's view (see ``SynergiaApp.set_aside_loaded_objects``)."""
+
+
+class Activity(Message):
+    """Up, to the app: something is being shown at the user's request (a chat opening, older
+    messages), so this is not a quiet moment for a full garbage collection."""

@@ -1,0 +1,36 @@
+"""The main screen's keys and palette commands: every action has a binding id and a command."""
+
+from __future__ import annotations
+
+from textual.binding import Binding, BindingType
+
+MAIN_BINDINGS: list[BindingType] = [
+    Binding("ctrl+n", "new_chat", "New chat", id="main.new_chat"),
+    Binding("ctrl+o", "models", "Models", id="main.models"),
+    Binding("f2", "rename_chat", "Rename", id="main.rename_chat"),
+    Binding("f8", "delete_chat", "Delete", id="main.delete_chat"),
+    Binding("ctrl+l", "copy_last_reply", "Copy reply", id="main.copy_last_reply"),
+    Binding("ctrl+g", "copy_code_block", "Copy code", id="main.copy_code_block", show=False),
+    Binding("ctrl+t", "toggle_sidebar", "Sidebar", id="main.toggle_sidebar"),
+    Binding("ctrl+f", "find_chat", "Find chat", id="main.find_chat", show=False),
+    Binding("escape", "stop_reply", "Stop reply", id="main.stop_reply"),
+    Binding("ctrl+r", "retry_reply", "Retry", id="main.retry_reply"),
+]
+
+# (command palette title, action, help) for every action of this screen.
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("New chat", "new_chat", "Start a new chat"),
+    ("Models", "models", "Pick the model for this chat, or manage models"),
+    ("Rename chat", "rename_chat", "Give the selected chat a new title"),
+    ("Delete chat", "delete_chat", "Delete the selected chat (asks first)"),
+    ("Copy last reply", "copy_last_reply", "Copy the newest reply to your clipboard"),
+    ("Copy code block", "copy_code_block", "Pick a code block of this chat to copy"),
+    ("Toggle sidebar", "toggle_sidebar", "Show or hide the chat list"),
+    ("Find chat", "find_chat", "Filter the chat list by title"),
+    ("Stop reply", "stop_reply", "Stop this chat's streaming reply (what arrived is kept)"),
+    (
+        "Retry reply",
+        "retry_reply",
+        "Answer the last prompt again (after an error, or to regenerate)",
+    ),
+)

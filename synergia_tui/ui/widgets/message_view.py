@@ -1,0 +1,278 @@
+"""One message on screen: a header line and its Markdown body, which can grow as a reply streams.
+
+Streaming hook (for the reply engineer)::
+
+    view = pane.add_message(assistant_message)   # a MessageRead with status "streaming"
+    await view.append_stream(chunk)              # as many times as chunks arrive
+    await view.set_final(finished_message)       # the MessageRead from finish_reply()
+
+``append_stream`` feeds a ``Markdown.get_stream`` (which batches fast updates) and the pane
+stays scrolled to the bottom while the user has not scrolled away (``anchor``).
+
+A long reply streams into a chain of short Markdown segments; each segment that can no longer
+change is drawn once and replaced by a ``RenderedSegment`` holding those lines. Textual lays out
+every Markdown block on every frame, so without this a reply of thousands of tokens would cost
+more per frame the longer it grows.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import TYPE_CHECKING
+
+from markdown_it import MarkdownIt
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.strip import Strip
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Label, Markdown, Static
+from textual.widgets.markdown import MarkdownStream
+
+from synergia_tui.core.safe_text import neutralize, one_line
+from synergia_tui.ui.widgets.offline_render import draw_lines
+
+if TYPE_CHECKING:
+    from synergia_tui.models import MessageRead
+
+STREAM_FLUSH_S = 0.2
+SEGMENT_BLOCKS = 24
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+
+
+def _segment_split(segment_text: str, chunk: str) -> int | None:
+    """Where in ``chunk`` a new Markdown segment may start: after its last blank line that is
+    outside a code fence (counting fences from the segment's start), or None."""
+    inside = False
+    position = 0
+    split = None
+    for line in (segment_text + chunk).splitlines(keepends=True):
+        if _FENCE.match(line):
+            inside = not inside
+        position += len(line)
+        if not inside and not line.strip() and position > len(segment_text):
+            split = position - len(segment_text)
+    return split
+
+
+ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System"}
+
+
+def header_text(message: MessageRead) -> str:
+    """``You → gpt-4o`` / ``Assistant · gpt-4o · cancelled``: who wrote it, and its state."""
+    model = one_line(message.model_name) if message.model_name else None
+    role = ROLE_LABELS.get(message.role, one_line(message.role))
+    if message.role == "user":
+        text = f"{role} → {model}" if model else role
+    else:
+        text = f"{role} · {model}" if model else role
+    if message.status != "complete":
+        text += f" · {message.status}"
+    return text
+
+
+def _prompt_parser() -> MarkdownIt:
+    return MarkdownIt("gfm-like", {"breaks": True})
+
+
+class RenderedSegment(Widget):
+    """A finished stretch of a streaming reply, shown as the lines its Markdown drew.
+
+    One widget with a fixed height instead of dozens of Markdown blocks: layout skips it, and
+    drawing it is a list lookup. ``source`` is its Markdown, for drawing again at a new width.
+    """
+
+    DEFAULT_CSS = """
+    RenderedSegment {
+        width: 1fr;
+    }
+    """
+
+    def __init__(self, source: str, lines: list[Strip]) -> None:
+        super().__init__()
+        self.source = source
+        self._lines = lines
+        self.styles.height = len(lines)
+
+    def render_line(self, y: int) -> Strip:
+        if 0 <= y < len(self._lines):
+            return self._lines[y]
+        return Strip.blank(self.size.width)
+
+
+class MessageView(Vertical):
+    """One message: a header line and its Markdown body (control characters made visible)."""
+
+    def __init__(self, message: MessageRead) -> None:
+        super().__init__(classes=f"message -{message.role}")
+        self.message = message
+        self._stream: MarkdownStream | None = None
+        self._streamed = ""
+        self._pending: list[str] = []
+        self._segment_text = ""
+        self._drawn_width = 0
+        self._watching_theme = False
+        self._flush_timer: Timer | None = None
+        self._last_flush = 0.0
+
+    def compose(self) -> ComposeResult:
+        yield Label(header_text(self.message), classes="message-header", markup=False)
+        yield self._new_markdown(neutralize(self.message.content))
+        yield Static(self._error_text(), classes="message-error", markup=False)
+
+    def _new_markdown(self, text: str = "") -> Markdown:
+        # open_links=False: a link in a message is never opened by itself (see LinkClicked).
+        return Markdown(
+            text,
+            open_links=False,
+            # A prompt's line breaks are the user's own: keep them (models write real Markdown).
+            parser_factory=_prompt_parser if self.message.role == "user" else None,
+        )
+
+    def on_mount(self) -> None:
+        self._show_state()
+
+    @property
+    def markdown(self) -> Markdown:
+        """The Markdown body (of a long streamed reply: its last segment)."""
+        return self.query_children(Markdown).last()
+
+    @property
+    def shown_source(self) -> str:
+        """The Markdown on screen: every segment's source, in order."""
+        return "".join(
+            child.source or ""
+            for child in self.children
+            if isinstance(child, Markdown | RenderedSegment)
+        )
+
+    async def append_stream(self, text: str) -> None:
+        """Add a chunk of a streaming reply. The first chunk after a pause is shown at once;
+        the ones after it in batches, at most ``STREAM_FLUSH_S`` apart."""
+        self._streamed += text
+        self._pending.append(text)
+        if self._flush_timer is not None:
+            return
+        since = time.monotonic() - self._last_flush
+        if since >= STREAM_FLUSH_S:
+            await self._flush_stream()
+        else:
+            # Batches, five a second: as smooth to read as one per token, and the event loop
+            # stays free for the keyboard.
+            self._flush_timer = self.set_timer(STREAM_FLUSH_S - since, self._flush_stream)
+
+    async def _flush_stream(self) -> None:
+        self._flush_timer = None
+        self._last_flush = time.monotonic()
+        if not self._pending:
+            return
+        chunk = neutralize("".join(self._pending))
+        self._pending.clear()
+        segment = self.markdown
+        if len(segment.children) >= SEGMENT_BLOCKS:
+            # Start a new segment at a blank line outside code fences; the closed one is drawn
+            # once and replaced by its lines (see RenderedSegment).
+            split = _segment_split(self._segment_text, chunk)
+            if split is not None:
+                await self._write(chunk[:split])
+                await self._end_markdown_stream()
+                await self.mount(self._new_markdown(), after=segment)
+                self._segment_text = ""
+                chunk = chunk[split:]
+                self.call_after_refresh(self._freeze, segment)
+        await self._write(chunk)
+
+    async def _freeze(self, segment: Markdown) -> None:
+        """Replace a closed segment by the lines it draws."""
+        if segment is self.markdown:
+            return  # the stream ended and the segments were joined again meanwhile
+        lines = draw_lines(segment)
+        if lines is None:
+            return  # not laid out (or no longer mounted): it stays a Markdown, still correct
+        await self.mount(RenderedSegment(segment.source, lines), before=segment)
+        await segment.remove()
+        if not self._watching_theme:
+            self._watching_theme = True
+            self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    async def on_resize(self, event: events.Resize) -> None:
+        # Drawn segments are lines of a given width: at a new width, draw the reply again.
+        # (A reply growing taller resizes the view too; that changes nothing here.)
+        if event.size.width == self._drawn_width:
+            return
+        self._drawn_width = event.size.width
+        await self._redraw()
+
+    async def _theme_changed(self, _theme: object) -> None:
+        await self._redraw()  # drawn segments carry the old theme's colours
+
+    async def _redraw(self) -> None:
+        """Show the reply as one Markdown again if parts of it are drawn lines."""
+        if self.query_children(RenderedSegment):
+            await self._end_markdown_stream()
+            await self._show_whole(self.shown_source, neutralized=True)
+
+    async def _write(self, text: str) -> None:
+        if not text:
+            return
+        if self._stream is None:
+            self._stream = Markdown.get_stream(self.markdown)
+        self._segment_text += text
+        await self._stream.write(text)
+
+    async def _end_markdown_stream(self) -> None:
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+
+    async def _end_stream(self) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+        self._pending.clear()
+        await self._end_markdown_stream()
+
+    async def _show_whole(self, text: str, *, neutralized: bool = False) -> None:
+        """One Markdown body showing ``text`` (the segments of a stream joined again)."""
+        body = self.markdown
+        others = [
+            child
+            for child in self.children
+            if isinstance(child, Markdown | RenderedSegment) and child is not body
+        ]
+        if others:
+            await self.remove_children(others)
+        self._segment_text = text if neutralized else neutralize(text)
+        await body.update(self._segment_text)
+
+    async def resume_stream(self, text: str) -> None:
+        """Show everything a reply streamed so far, then keep growing it with ``append_stream``."""
+        await self._end_stream()
+        self._streamed = text
+        await self._show_whole(text)
+
+    async def set_final(self, message: MessageRead) -> None:
+        """Show the finished (or cancelled, or failed) reply as stored."""
+        pending = "".join(self._pending)
+        shown = self._streamed[: len(self._streamed) - len(pending)] if pending else self._streamed
+        await self._end_stream()
+        self.message = message
+        self.query_one(".message-header", Label).update(header_text(message))
+        if message.content != shown:
+            if shown and message.content.startswith(shown):
+                # What had not reached the screen yet (a stop, or the last batch): add it.
+                await self.markdown.append(neutralize(message.content[len(shown) :]))
+            else:
+                await self._show_whole(message.content)
+        self.query_one(".message-error", Static).update(self._error_text())
+        self._show_state()
+
+    def _error_text(self) -> str:
+        return f"⚠ {neutralize(self.message.error)}" if self.message.error else ""
+
+    def _show_state(self) -> None:
+        self.set_class(self.message.status == "streaming", "-streaming")
+        self.set_class(self.message.status in ("error", "cancelled"), "-failed")
+        self.query_one(".message-error", Static).display = bool(self.message.error)
