@@ -37,8 +37,8 @@ def boom(*args, **kwargs):
 TUI_WORKER_CRASH = (
     _BOOM
     + """
-from synergia_tui.ui.screens.main import MainScreen
-MainScreen.show_startup_error = boom
+import synergia_tui.ui.app
+synergia_tui.ui.app.open_database = boom  # runs in the app's start-up worker
 from synergia_tui.main import main
 sys.exit(main())
 """

@@ -80,7 +80,8 @@ def _pid(session: str) -> int:
 def test_a_session_creates_a_chat_sends_a_prompt_and_quits(session, env):
     _wait_for(session, "sqlite ●")
     _tmux("send-keys", "-t", session, "C-n")
-    _wait_for(session, "New chat")
+    # The new chat's row in the sidebar (the footer's "^n New chat" is there from the start).
+    _wait_for(session, "\nNew chat ")
     _tmux("send-keys", "-t", session, "-l", "hello from tmux")
     _tmux("send-keys", "-t", session, "Enter")
     _wait_for(session, "You → e2e-model")

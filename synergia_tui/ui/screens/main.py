@@ -181,6 +181,8 @@ class MainScreen(Screen[None]):
     @on(ChatSidebar.ChatCreated)
     async def _chat_created(self, event: ChatSidebar.ChatCreated) -> None:
         self.current_chat = event.chat
+        self.sidebar.now = self.clock()
+        self.sidebar.upsert_chat(event.chat)
         await self.pane.show_messages([], has_older=False)
         self.prompt.focus()
 

@@ -217,7 +217,7 @@ class ChatSidebar(Vertical):
 
     @work(group="write")
     async def create_chat(self, model_id: uuid.UUID | None) -> None:
-        """Store a new chat (with ``model_id``, if any) and put it at the top."""
+        """Store a new chat (with ``model_id``, if any); the parent opens it and lists it."""
         if self.services is None:
             return
         try:
@@ -225,8 +225,8 @@ class ChatSidebar(Vertical):
         except SynergiaError as err:
             self.post_message(self.Failed(err))
             return
-        self.now = self.clock()
-        self.upsert_chat(chat)
+        # Not listed here: it shows up once the screen has made it the open chat, so a prompt
+        # typed after it appears goes to it.
         self.post_message(self.ChatCreated(chat))
 
     @work(group="write")

@@ -68,8 +68,12 @@ def header_text(message: MessageRead) -> str:
         text = f"{role} → {model}" if model else role
     else:
         text = f"{role} · {model}" if model else role
-    if message.status != "complete":
+    if message.status == "cut":
+        text += " · stopped at the token limit"
+    elif message.status != "complete":
         text += f" · {message.status}"
+    if message.tokens_estimated and message.status != "streaming":
+        text += " · tokens estimated"
     return text
 
 

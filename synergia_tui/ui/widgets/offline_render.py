@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 from textual._compositor import Compositor
 from textual.geometry import Size
+from textual.widget import Widget
 
 if TYPE_CHECKING:
     from textual.strip import Strip
-    from textual.widget import Widget
 
 
 def draw_lines(widget: Widget) -> list[Strip] | None:
