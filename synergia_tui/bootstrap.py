@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -63,7 +62,7 @@ class Container:
             journal=self.journal,
             database=self.replies.database,
             on_change=on_change,
-            run=run or asyncio.to_thread,
+            run=run,
         )
 
     def recover(self) -> Recovery:

@@ -290,3 +290,19 @@ def test_upgrading_to_chat_totals_adds_up_what_each_chat_already_holds(empty_db_
     assert usage[chat_a].cost == Decimal("0.000525300001")
     assert (usage[chat_b].prompt_tokens, usage[chat_b].cost) == (0, Decimal(0))
     assert (usage[chat_c].completion_tokens, usage[chat_c].cost) == (0, Decimal(0))
+
+
+def test_the_migrated_schema_accepts_every_status_the_models_know(container):
+    """Alembic's drift check does not compare CHECK constraints: every status is tried."""
+    from synergia_tui.core.errors import ConflictError
+    from synergia_tui.models import STATUSES, AIModelCreate, Message
+
+    model = container.models.add_model(AIModelCreate(name="m", provider="openai", api_model="x"))
+    chat = container.chats.create_chat(model_id=model.id)
+    for status in STATUSES:
+        with container.db.unit_of_work(write=True) as uow:
+            uow.messages.add(Message(chat_id=chat.id, role="assistant", status=status))
+            uow.commit()
+    with pytest.raises(ConflictError), container.db.unit_of_work(write=True) as uow:
+        uow.messages.add(Message(chat_id=chat.id, role="assistant", status="bogus"))
+        uow.commit()

@@ -35,6 +35,11 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("lease_expires_at", synergia_tui.models.types.UTCDateTime(), nullable=True)
         )
+        # A reply cut at the output token limit is stored as ``cut``, not ``complete``.
+        batch_op.drop_constraint("known_status", type_="check")
+        batch_op.create_check_constraint(
+            "known_status", "status IN ('complete', 'cut', 'streaming', 'cancelled', 'error')"
+        )
     with op.batch_alter_table("models", schema=None) as batch_op:
         batch_op.add_column(sa.Column("max_output_tokens", sa.Integer(), nullable=True))
         batch_op.create_check_constraint(

@@ -15,6 +15,7 @@ from synergia_tui.core import migrations
 from synergia_tui.core.config import Settings, load_settings
 from synergia_tui.core.errors import ConfigError, NotFoundError, SynergiaError, ValidationError
 from synergia_tui.core.logging import configure_logging
+from synergia_tui.core.process import exit_now_if_threads_busy
 from synergia_tui.core.safe_text import neutralize, one_line
 from synergia_tui.models import AIModelCreate, AIModelRead, AIModelUpdate
 
@@ -49,6 +50,15 @@ CHAT_COLUMNS = (
 
 def run(args: argparse.Namespace) -> int:
     """Run one subcommand; typed errors become a one-line message and their exit code."""
+    code = _run(args)
+    if args.command == "ask":
+        # A save stuck on a database that went away must not hold the exit: the reply is in
+        # the journal by now.
+        exit_now_if_threads_busy(code)
+    return code
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         settings = load_settings()
         try:

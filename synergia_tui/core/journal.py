@@ -68,6 +68,12 @@ class ReplyJournal:
         except FileNotFoundError:
             pass
 
+    def set_aside(self, message_id: str) -> None:
+        """Keep an entry that cannot be applied as ``….json.unapplied``: out of the way, kept."""
+        path = self._path(message_id)
+        if path.exists():
+            os.replace(path, path.with_name(path.name + ".unapplied"))
+
     def entries(self) -> list[JournalEntry]:
         """Every readable entry; an unreadable file is logged and left for a person to look at."""
         if not self.directory.is_dir():

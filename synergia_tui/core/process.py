@@ -69,3 +69,23 @@ def owner_state(owner: str | None) -> OwnerState:
     if now is None:
         return OwnerState.GONE
     return OwnerState.ALIVE if now == start else OwnerState.GONE
+
+
+def exit_now_if_threads_busy(code: int) -> None:
+    """End the process with ``code`` at once when threads are still inside a blocking call.
+
+    A locked SQLite file or a server that stopped answering holds such a thread (a reply's save)
+    for its whole timeout, and Python would wait for it before the process ends. Call this once
+    every reply is stored or in the journal (fsync'd) and the terminal is restored: nothing is
+    lost by not waiting.
+    """
+    import logging
+    import sys
+    import threading
+
+    here = threading.current_thread()
+    if any(t is not here and t.is_alive() and not t.daemon for t in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        logging.shutdown()
+        os._exit(code)

@@ -94,7 +94,9 @@ class AnthropicProvider:
                     if event.type == "message_start":
                         prompt_tokens = event.message.usage.input_tokens
                         completion_tokens = event.message.usage.output_tokens
-                        yield Usage(prompt_tokens, completion_tokens)
+                        # Input tokens are known now; the output count here is a placeholder
+                        # (1): a reply that stops early has its output estimated instead.
+                        yield Usage(prompt_tokens, None)
                     elif event.type == "content_block_delta":
                         if event.delta.type == "text_delta" and event.delta.text:
                             yield TextDelta(event.delta.text)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from synergia_tui.core.clock import utcnow
-from synergia_tui.core.errors import ConflictError, ValidationError
+from synergia_tui.core.errors import ConflictError, NotFoundError, ValidationError
 from synergia_tui.core.journal import JournalEntry, ReplyJournal
 from synergia_tui.core.process import OwnerState, owner_state, process_owner
 from synergia_tui.models import AIModel, Chat, Message, MessageRead
@@ -214,8 +214,15 @@ class ReplyService:
                 continue
             if entry.owner == self.owner or owner_state(entry.owner) is OwnerState.ALIVE:
                 continue  # its owner still runs and will store it itself
-            if self._apply(entry):
-                applied += 1
+            try:
+                stored = self._apply(entry)
+            except (ConflictError, NotFoundError, ValidationError) as exc:
+                # Refused for good (not a database that is away): set aside for a person to
+                # look at, so that it neither blocks the start nor is lost.
+                log.error("journal entry %s cannot be applied: %s", entry.message_id, exc)
+                journal.set_aside(entry.message_id)
+                continue
+            applied += int(stored)
             journal.remove(entry.message_id)
         return applied
 

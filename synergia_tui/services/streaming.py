@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +43,18 @@ log = logging.getLogger(__name__)
 
 Runner = Callable[..., Awaitable[Any]]
 """Runs a blocking call off the event loop: ``await run(fn, *args, **kwargs)``."""
+
+_SAVERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="synergia-save")
+"""Threads for replies' database calls, apart from the event loop's default executor: a call
+stuck on a locked file or a silent server never holds up ``asyncio.run``'s exit (which waits for
+the default executor), and never takes a thread the UI's own queries need."""
+
+
+async def run_off_loop(function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """``await run_off_loop(fn, ...)``: ``fn(...)`` on one of the savers' threads."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_SAVERS, functools.partial(function, *args, **kwargs))
+
 
 SAVE_INTERVAL_S = 0.5
 HEARTBEAT_S = 15.0
@@ -225,9 +239,12 @@ class ReplyWriter:
                 store.paused(self, str(exc))
                 continue
             except (NotFoundError, ConflictError) as exc:
-                # The chat was deleted, or the row is not ours: nothing more to write.
-                log.warning("reply %s: no longer stored: %s", self.message.id, exc)
-                self._forget()
+                # The chat was deleted, the row is not ours, or the database refuses the row
+                # for good: trying again changes nothing. The text stays in the journal, for a
+                # person (or a later version) to recover; it is never dropped.
+                log.error("reply %s: the database refuses it: %s", self.message.id, exc)
+                self.journal_now()
+                self.store.closed(self)
                 return
             failures = 0
             stored_version = version
@@ -256,7 +273,7 @@ class ReplyStore:
         *,
         journal: ReplyJournal | None,
         database: str,
-        run: Runner = asyncio.to_thread,
+        run: Runner | None = None,
         save_interval: float = SAVE_INTERVAL_S,
         on_change: Callable[[StorageChanged], None] | None = None,
     ) -> None:
@@ -264,7 +281,7 @@ class ReplyStore:
         self.user_id = messages.user_id
         self.journal = journal
         self.database = database
-        self.run = run
+        self.run = run if run is not None else run_off_loop
         self.save_interval = save_interval
         self.on_change = on_change
         self.writers: dict[uuid.UUID, ReplyWriter] = {}

@@ -34,10 +34,14 @@ def run_tui() -> int:
         result = app.run()
     finally:
         app.close_database()
+    code = result if isinstance(result, int) else (app.return_code or 0)
     if app.crash_line is not None:
         # The traceback is in the log; the restored terminal gets one line.
         print(app.crash_line, file=sys.stderr)
-        return app.return_code or 1
-    if app.startup_error is not None:
+        code = app.return_code or 1
+    elif app.startup_error is not None:
         print(f"synergia: {app.startup_error}", file=sys.stderr)
-    return result if isinstance(result, int) else (app.return_code or 0)
+    from synergia_tui.core.process import exit_now_if_threads_busy
+
+    exit_now_if_threads_busy(code)
+    return code

@@ -29,7 +29,7 @@ from synergia_tui.ui.screens.code_blocks import copy_a_code_block
 from synergia_tui.ui.screens.confirm import ConfirmScreen
 from synergia_tui.ui.screens.main_keys import MAIN_BINDINGS
 from synergia_tui.ui.screens.text_prompt import TextPromptScreen
-from synergia_tui.ui.widgets.chat_sidebar import CHAT_PAGE, ChatSidebar
+from synergia_tui.ui.widgets.chat_sidebar import CHAT_PAGE, ChatFilter, ChatSidebar
 from synergia_tui.ui.widgets.message_pane import MessagePane
 from synergia_tui.ui.widgets.prompt_box import PromptBox
 from synergia_tui.ui.widgets.reply_engine import NEW_CHAT, ReplyEngine
@@ -378,12 +378,13 @@ class MainScreen(Screen[None]):
 
     def action_stop_reply(self) -> None:
         """Stop the open chat's streaming reply: what arrived is kept, marked cancelled."""
-        if isinstance(self.focused, Input):
-            self.prompt.focus()  # escape leaves the chat filter first; it stops nothing
-            return
         chat = self.current_chat
         if chat is not None:
             self.engine.stop(chat.id)
+
+    @on(ChatFilter.Left)
+    def _filter_left(self) -> None:
+        self.prompt.focus()  # escape in the chat filter goes back to the prompt; it stops nothing
 
     @on(ReplyEngine.Sent)
     async def _reply_sent(self, event: ReplyEngine.Sent) -> None:

@@ -42,6 +42,20 @@ LIVE_MARK = "●"
 """Shown beside a chat whose reply is streaming."""
 
 
+class ChatFilter(Input):
+    """The filter box; escape leaves it (for the prompt) rather than stopping anything."""
+
+    BINDINGS = [
+        Binding("escape", "leave", "Back to the prompt", show=False, id="sidebar.leave_filter"),
+    ]
+
+    class Left(Message):
+        """The user pressed escape in the filter."""
+
+    def action_leave(self) -> None:
+        self.post_message(self.Left())
+
+
 class ChatList(OptionList):
     """The chats as options (one line each); asks for more as the user nears the end."""
 
@@ -141,7 +155,7 @@ class ChatSidebar(Vertical):
                 self.chat_list.replace_option_prompt_at_index(index, self._prompt(chat))
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="Filter chats…", id="chat-filter", compact=True)
+        yield ChatFilter(placeholder="Filter chats…", id="chat-filter", compact=True)
         yield ChatList(id="chat-list", markup=False, compact=True)
         yield Static("", id="chat-list-empty", markup=False)
 
