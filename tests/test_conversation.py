@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from synergia_tui.core.clock import utcnow
 from synergia_tui.core.errors import ConflictError, NotFoundError, ValidationError
@@ -34,7 +34,7 @@ def rows(container) -> tuple[int, int]:
 def stored_messages(container, chat_id) -> list[Message]:
     with container.db.unit_of_work() as uow:
         found = uow.session.exec(
-            select(Message).where(Message.chat_id == chat_id).order_by(Message.created_at)
+            select(Message).where(Message.chat_id == chat_id).order_by(col(Message.created_at))
         ).all()
         uow.session.expunge_all()
         return list(found)
