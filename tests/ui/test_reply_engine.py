@@ -181,12 +181,6 @@ async def test_escape_in_the_chat_filter_returns_to_the_prompt_and_stops_nothing
         assert (answer.status, answer.content) == ("complete", reply)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ui/screens/main.py:370-375 check_action disables stop_reply (the only escape binding) "
-    "while the open chat has no live reply, so action_stop_reply's 'leave the filter' branch "
-    "(l.379) never runs: escape does nothing and the filter keeps the focus",
-)
 async def test_escape_in_the_chat_filter_returns_to_the_prompt_with_no_reply_streaming(
     make_app, ui_container, served_model
 ):
@@ -407,15 +401,6 @@ CUT_SCRIPTS = {
 }
 
 
-CUT_STATUS_BUG = (
-    "migrations/versions/20261201_0004_reply_leases_and_finish.py upgrade() never widens the "
-    "ck_messages_known_status CHECK to allow 'cut' (only downgrade() touches it): "
-    "finish_reply(status='cut') fails the constraint, ReplyWriter._run (services/streaming.py:227) "
-    " takes the ConflictError as 'no longer stored' and forgets the reply, which stays "
-    "'streaming' with empty content and no finish_reason"
-)
-
-
 async def run_cut_reply(make_app, pilot_body, provider: str, ui_container, fake_provider):
     add_served_model(ui_container, fake_provider, provider)
     fake_provider.script = CUT_SCRIPTS[provider]
@@ -437,13 +422,12 @@ async def test_a_reply_cut_at_the_token_limit_tells_the_user_and_is_marked_cut(
         app.clear_notifications()
         await pilot.pause()
         text = screen_text(app)
-        assert f"Assistant · served-{provider} · cut" in text
+        assert f"Assistant · served-{provider} · stopped at the token limit" in text
         assert "This answer runs out of" in text
 
     await run_cut_reply(make_app, look, provider, ui_container, fake_provider)
 
 
-@pytest.mark.xfail(strict=True, reason=CUT_STATUS_BUG)
 @pytest.mark.parametrize("provider", ["openai", "anthropic"])
 async def test_a_reply_cut_at_the_token_limit_is_stored_as_cut_with_finish_reason_length(
     make_app, ui_container, fake_provider, provider
@@ -461,12 +445,6 @@ async def test_a_reply_cut_at_the_token_limit_is_stored_as_cut_with_finish_reaso
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="message_view.header_text (ui/widgets/message_view.py:63-73) shows the bare status "
-    "('Assistant · model · cut') and the error line is empty: once the notification is gone "
-    "nothing on the message says it stopped at the token limit",
-)
 async def test_a_cut_reply_says_on_the_message_that_it_stopped_at_the_token_limit(
     make_app, ui_container, fake_provider
 ):
@@ -483,14 +461,6 @@ async def test_a_cut_reply_says_on_the_message_that_it_stopped_at_the_token_limi
 # -- 6. cancelled and failed replies still record tokens and cost -------------------------------
 
 
-ANTHROPIC_USAGE_BUG = (
-    "providers/anthropic.py:95-97 yields Usage(input_tokens, message_start's output_tokens=1) "
-    "at the start; a reply cut short records completion_tokens=1 as if reported, "
-    "tokens_estimated False, instead of estimating the completion from the text"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=ANTHROPIC_USAGE_BUG)
 async def test_escape_mid_reply_on_anthropic_records_reported_prompt_and_estimated_completion(
     make_app, ui_container, fake_provider
 ):
@@ -517,7 +487,6 @@ async def test_escape_mid_reply_on_anthropic_records_reported_prompt_and_estimat
     assert answer.cost == cost_at(1234, answer.completion_tokens) > 0
 
 
-@pytest.mark.xfail(strict=True, reason=ANTHROPIC_USAGE_BUG)
 async def test_a_stream_cut_by_the_server_on_anthropic_records_tokens_and_cost(
     make_app, ui_container, fake_provider
 ):
