@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     # Type names only: the models and services import SQLAlchemy, which loads after first paint.
     from synergia_tui.models import AIModelRead, ChatRead
     from synergia_tui.services.facade import AsyncServices
-    from synergia_tui.services.streaming import StorageChanged
 
 NO_CHAT = "No chat open. Type a prompt below to start one, or pick a chat on the left."
 NOT_READY = "The database is still opening; try again in a moment."
@@ -353,10 +352,8 @@ class MainScreen(Screen[None]):
         """Hand the engine what it needs to send (once the database is open)."""
         if services.reply_store is None:
             return  # services without a reply engine (some tests): nothing can be sent
-        self.engine.configure(services, services.reply_store(on_change=self._storage_changed))
-
-    def _storage_changed(self, change: StorageChanged) -> None:
-        self.post_message(ReplyEngine.StorageChanged(change.reason))
+        engine = self.engine
+        engine.configure(services, services.reply_store(on_change=engine.storage_changed))
 
     def action_retry_reply(self) -> None:
         """Answer the newest prompt of the open chat again (after an error, or to regenerate)."""
@@ -416,20 +413,6 @@ class MainScreen(Screen[None]):
     async def _reply_finished(self, event: ReplyEngine.Finished) -> None:
         await self.pane.end_reply(event.message)
         self._show_live()
-        final = event.message
-        if final.status == "error":
-            self.notify(
-                f"The reply failed: {final.error}. Press ctrl+r to try again.",
-                title="Reply",
-                severity="error",
-            )
-        elif final.status == "cut":
-            self.notify(
-                "The reply stopped at the token limit. Send “continue” to have it go on, or "
-                "raise the model's max output tokens (ctrl+o, ctrl+g, ctrl+e).",
-                title="Reply",
-                severity="warning",
-            )
 
     @on(ReplyEngine.Settled)
     def _reply_settled(self, event: ReplyEngine.Settled) -> None:
@@ -447,24 +430,7 @@ class MainScreen(Screen[None]):
     def _reply_storage(self, event: ReplyEngine.StorageChanged) -> None:
         self.status_bar.saving_paused = event.reason
         if event.reason is not None:
-            self.notify(
-                f"Saving paused: {event.reason}. Replies keep streaming and are written "
-                "as soon as the database is back.",
-                title="Database",
-                severity="error",
-            )
             self.check_health()
-        else:
-            self.notify("Saving resumed: every reply is stored.", title="Database")
-
-    @on(ReplyEngine.Retrying)
-    def _reply_retrying(self, event: ReplyEngine.Retrying) -> None:
-        notice = event.notice
-        self.notify(
-            f"{notice.reason} Trying again in {notice.wait_s:.1f} s (attempt {notice.attempt}).",
-            title="Reply",
-            severity="warning",
-        )
 
     def _show_live(self) -> None:
         """Sidebar marks and status bar after a reply started or ended."""

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         ReplyStore,
         ReplyStreamer,
         ReplyWriter,
+        StorageChanged,
     )
 
 NEW_CHAT = uuid.UUID(int=0)
@@ -268,6 +269,34 @@ class ReplyEngine(Widget):
         if self.store is not None:
             self.store.journal_all()
 
+    def storage_changed(self, change: StorageChanged) -> None:
+        """The store says saving paused or resumed: tell the user, and the screen."""
+        if change.reason is not None:
+            self.notify(
+                f"Saving paused: {change.reason}. Replies keep streaming and are written "
+                "as soon as the database is back.",
+                title="Database",
+                severity="error",
+            )
+        else:
+            self.notify("Saving resumed: every reply is stored.", title="Database")
+        self.post_message(self.StorageChanged(change.reason))
+
+    def _tell_how_it_ended(self, final: MessageRead) -> None:
+        if final.status == "error":
+            self.notify(
+                f"The reply failed: {final.error}. Press ctrl+r to try again.",
+                title="Reply",
+                severity="error",
+            )
+        elif final.status == "cut":
+            self.notify(
+                "The reply stopped at the token limit. Send “continue” to have it go on, or "
+                "raise the model's max output tokens (ctrl+o, ctrl+g, ctrl+e).",
+                title="Reply",
+                severity="warning",
+            )
+
     # -- workers ---------------------------------------------------------------------------------
 
     def _claim(self, chat_id: uuid.UUID) -> bool:
@@ -314,6 +343,12 @@ class ReplyEngine(Widget):
                 self.post_message(self.Progressed(live.chat_id))
 
         def event(happened: ProviderRetrying) -> None:
+            self.notify(
+                f"{happened.reason} Trying again in {happened.wait_s:.1f} s "
+                f"(attempt {happened.attempt}).",
+                title="Reply",
+                severity="warning",
+            )
             self.post_message(self.Retrying(live.chat_id, happened))
 
         live.writer = self._streamer.open(plan)
@@ -323,7 +358,9 @@ class ReplyEngine(Widget):
         except asyncio.CancelledError:
             cancelled = True
         live.ended = True
-        self.post_message(self.Finished(live.chat_id, live.writer.in_memory()))
+        final = live.writer.in_memory()
+        self._tell_how_it_ended(final)
+        self.post_message(self.Finished(live.chat_id, final))
         try:
             # The chat stays claimed until its reply is stored: nothing new starts in it while
             # the database is away (the writer retries meanwhile, and journals what it holds).
