@@ -58,6 +58,9 @@ class Script:
     """Seconds to wait before sending the status line (to provoke client timeouts)."""
     cut_after: int | None = None
     """Drop the connection, mid-body, after this many text chunks."""
+    hold_after: int | None = None
+    """Go silent after this many text chunks (the reply is still streaming), for ``MAX_DELAY``
+    or until the server stops, then drop the connection."""
     end_early_after: int | None = None
     """End the body cleanly after this many text chunks, with no finish / stop / [DONE]."""
     malformed_after: int | None = None
@@ -473,6 +476,7 @@ class _Handler(BaseHTTPRequestHandler):
             _Fault(kind, after)
             for kind, after in (
                 ("cut", script.cut_after),
+                ("hold", script.hold_after),
                 ("end", script.end_early_after),
                 ("malformed", script.malformed_after),
                 ("error", script.error_event_after),
@@ -482,6 +486,10 @@ class _Handler(BaseHTTPRequestHandler):
         return min(faults, key=lambda fault: fault.after) if faults else None
 
     def _apply_fault(self, fault: _Fault, error_event: str, malformed: str) -> None:
+        if fault.kind == "hold":
+            self.owner._sleep(MAX_DELAY)
+            self._cut()
+            return
         if fault.kind == "cut":
             self._cut()
             return

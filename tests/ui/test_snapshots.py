@@ -1,12 +1,14 @@
 """The look of the main screen: empty, with code, with failed replies, with the database down,
 and on a 16-colour terminal."""
 
+# ruff: noqa: F811
 from __future__ import annotations
 
 import io
 
 import pytest
 
+from tests.fake_provider_server import fake_provider  # noqa: F401
 from tests.ui.conftest import settle
 
 STEADY_ROUNDS = 100
@@ -108,6 +110,49 @@ def test_main_screen_with_a_cancelled_and_a_failed_reply(
         await _steady(pilot)
         _fixed_health(app)
         await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_main_screen_with_a_reply_streaming(
+    snap_compare, make_app, ui_container, fake_provider, monkeypatch
+):
+    """Mid-reply: the partial text, the chat marked in the list, the status bar saying so."""
+    from decimal import Decimal
+
+    from synergia_tui.models import AIModelCreate
+    from tests.fake_provider_server import Script
+
+    monkeypatch.setenv("FAKE_KEY", "sk-snapshot-000000000")
+    ui_container.models.add_model(
+        AIModelCreate(
+            name="served",
+            provider="openai",
+            api_model="fake-model-a",
+            base_url=fake_provider.openai_base_url,
+            api_key_env="FAKE_KEY",
+            price_per_million_tokens=Decimal("1"),
+        )
+    )
+    fake_provider.script = Script(
+        chunks=["Streaming ", "replies ", "arrive ", "word ", "by ", "word"], hold_after=5
+    )
+    app = make_app()
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press(*"Stream something", "enter")
+        engine = app.main_screen.engine
+        for _ in range(STEADY_ROUNDS):
+            live = next(iter(engine.live.values()), None)
+            if live is not None and live.text == "Streaming replies arrive word by ":
+                break
+            await pilot.pause(0.02)
+        else:
+            raise AssertionError("the first five words never arrived")
+        await pilot.pause(0.3)  # the view's batch of text is drawn
+        _fixed_health(app)
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
