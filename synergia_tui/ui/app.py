@@ -257,6 +257,14 @@ class SynergiaApp(App[int]):
             markup=False,
         )
 
+    def action_help_quit(self) -> None:
+        """ctrl+c copies in a text box; pressed elsewhere, say how to quit (as plain text: our
+        notifications never read markup)."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(f"Press {key} to quit Synergia.", title="Do you want to quit?")
+                return
+
     # -- command palette -----------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -240,3 +240,44 @@ def test_main_screen_with_code_on_a_16_colour_terminal(
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.mark.postgres
+def test_a_key_on_an_empty_server_schema(snap_compare, postgres_databases):
+    """The pane and the notification both say what to run; nothing says "still opening"."""
+    from datetime import UTC, datetime
+
+    from synergia_tui.core.config import Settings
+    from synergia_tui.ui.app import SynergiaApp
+    from tests.ui.conftest import TEST_VERSION
+
+    url = postgres_databases.create()
+    app = SynergiaApp(
+        Settings(synergia_database_url=url.render_as_string(hide_password=False)),
+        clock=lambda: datetime(2026, 12, 1, 12, 0, tzinfo=UTC),
+        version=TEST_VERSION,
+        health_interval=None,
+    )
+
+    async def run_before(pilot):
+        for _ in range(STEADY_ROUNDS * 2):
+            await pilot.pause(0.02)
+            if app.main_screen._unavailable:
+                break
+        app.main_screen.prompt.cursor_blink = False
+        await pilot.press("ctrl+n")
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_ctrl_c_outside_a_text_box(snap_compare, make_app):
+    app = make_app()
+
+    async def run_before(pilot):
+        await settle(pilot)
+        _fixed_health(app)
+        await pilot.press("ctrl+c")
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -79,6 +79,7 @@ class MainScreen(Screen[None]):
         self.offer_first_run = offer_first_run
         self.services: AsyncServices | None = None
         self._first_run_offered = False
+        self._unavailable: str | None = None
 
     def set_aside_loaded_objects(self) -> None:
         """Ask the app to freeze what is loaded by now (see ``SetAsideLoadedObjects``)."""
@@ -135,6 +136,7 @@ class MainScreen(Screen[None]):
     async def on_database_ready(self, message: DatabaseReady) -> None:
         """The database stack is up: hand it to the widgets, load chats, start health checks."""
         services = self.services = message.services
+        self._unavailable = None
         self.sidebar.services = self.pane.services = self.status_bar.services = services
         self.services_for_engine(services)
         if self.current_chat is None:
@@ -148,6 +150,7 @@ class MainScreen(Screen[None]):
 
     async def on_database_unavailable(self, message: DatabaseUnavailable) -> None:
         """The database could not be opened (unreachable, schema behind, ...)."""
+        self._unavailable = message.message
         self.sidebar.set_loading(False)
         self.status_bar.starting = "unavailable"
         self.status_bar.add_class("-db-down")
@@ -512,7 +515,10 @@ class MainScreen(Screen[None]):
 
     def _services_or_none(self, *, quiet: bool = False) -> AsyncServices | None:
         if self.services is None and not quiet:
-            self.notify(NOT_READY, severity="warning")
+            # Why the database cannot be used (its fix, e.g. "run synergia db upgrade"), once
+            # start-up said so; until then it is only still opening.
+            reason = f"Synergia cannot use the database: {self._unavailable}"
+            self.notify(reason if self._unavailable else NOT_READY, severity="warning")
         return self.services
 
     def _report(self, err: SynergiaError) -> None:
