@@ -549,3 +549,40 @@ async def test_a_stream_cut_by_the_server_on_openai_records_estimated_tokens_and
     assert answer.tokens_estimated
     assert answer.completion_tokens == estimate_tokens(len(answer.content)) > 0
     assert answer.cost == cost_at(answer.prompt_tokens, answer.completion_tokens) > 0
+
+
+async def test_continue_reply_asks_the_model_to_go_on_from_a_cut_reply(
+    make_app, ui_container, fake_provider
+):
+    async def go_on(app, pilot):
+        fake_provider.script = Script(reply="the words it needed.")
+        app.main_screen.action_continue_reply()
+        await settle(pilot)
+        messages = messages_of(ui_container, app.main_screen.current_chat.id)
+        assert [(m.role, m.status) for m in messages] == [
+            ("user", "complete"),
+            ("assistant", "cut"),
+            ("user", "complete"),
+            ("assistant", "complete"),
+        ]
+        assert messages[2].content.startswith("Continue")
+        # The cut text went to the model as context, then the request to continue.
+        sent = [m["content"] for m in fake_provider.last_request.body["messages"]]
+        assert sent == ["explain", "This answer runs out of", messages[2].content]
+        assert "the words it needed." in screen_text(app)
+
+    await run_cut_reply(make_app, go_on, "openai", ui_container, fake_provider)
+
+
+async def test_continue_reply_after_a_complete_reply_says_there_is_nothing_to_continue(
+    make_app, ui_container, served_model, fake_provider
+):
+    app = make_app()
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press(*"hi", "enter")
+        await settle(pilot)
+        app.main_screen.action_continue_reply()
+        await pilot.pause()
+        assert any("did not stop at the token limit" in n for n in notifications(app))
+        assert len(messages_of(ui_container, app.main_screen.current_chat.id)) == 2

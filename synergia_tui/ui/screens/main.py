@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 NO_CHAT = "No chat open. Type a prompt below to start one, or pick a chat on the left."
 NOT_READY = "The database is still opening; try again in a moment."
 BUSY = "A reply is streaming in this chat; escape stops it."
+CONTINUE = "Continue exactly where your last answer stopped."
 
 
 class MainScreen(Screen[None]):
@@ -367,6 +368,16 @@ class MainScreen(Screen[None]):
         if self._services_or_none() is None:
             return
         if not self.engine.answer_again(chat.id):
+            self.notify(BUSY, severity="warning")
+
+    def action_continue_reply(self) -> None:
+        """Have the model go on from where the open chat's last reply was cut (a new turn)."""
+        chat = self.current_chat
+        reply = self.pane.last_reply()
+        if chat is None or reply is None or not reply.cut_at_limit:
+            self.notify("The last reply did not stop at the token limit.", severity="warning")
+            return
+        if not self.engine.send(CONTINUE, chat.id, self._current_model_id()):
             self.notify(BUSY, severity="warning")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

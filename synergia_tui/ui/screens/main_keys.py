@@ -33,4 +33,9 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
         "retry_reply",
         "Answer the last prompt again (after an error, or to regenerate)",
     ),
+    (
+        "Continue reply",
+        "continue_reply",
+        "Ask the model to go on from a reply that stopped at the token limit",
+    ),
 )

@@ -291,8 +291,8 @@ class ReplyEngine(Widget):
             )
         elif final.status == "cut":
             self.notify(
-                "The reply stopped at the token limit. Send “continue” to have it go on, or "
-                "raise the model's max output tokens (ctrl+o, ctrl+g, ctrl+e).",
+                "The reply stopped at the token limit. “Continue reply” (ctrl+p) has the model "
+                "go on; or raise the model's max output tokens (ctrl+o, ctrl+g, ctrl+e).",
                 title="Reply",
                 severity="warning",
             )
