@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
@@ -28,6 +28,7 @@ from synergia_tui.ui.messages import DatabaseReady, DatabaseUnavailable, SetAsid
 from synergia_tui.ui.screens.code_blocks import copy_a_code_block
 from synergia_tui.ui.screens.confirm import ConfirmScreen
 from synergia_tui.ui.screens.main_keys import MAIN_BINDINGS
+from synergia_tui.ui.screens.model_choice import ModelChoice
 from synergia_tui.ui.screens.text_prompt import TextPromptScreen
 from synergia_tui.ui.widgets.chat_sidebar import CHAT_PAGE, ChatFilter, ChatSidebar
 from synergia_tui.ui.widgets.message_pane import MessagePane
@@ -79,7 +80,6 @@ class MainScreen(Screen[None]):
         self.chat_page = chat_page
         self.offer_first_run = offer_first_run
         self.services: AsyncServices | None = None
-        self._first_run_offered = False
         self._unavailable: str | None = None
 
     def set_aside_loaded_objects(self) -> None:
@@ -101,6 +101,7 @@ class MainScreen(Screen[None]):
         )
         yield Footer()
         yield ReplyEngine()
+        yield ModelChoice(offer_first_run=self.offer_first_run)
 
     @property
     def sidebar(self) -> ChatSidebar:
@@ -122,6 +123,10 @@ class MainScreen(Screen[None]):
     def engine(self) -> ReplyEngine:
         return self.query_one(ReplyEngine)
 
+    @property
+    def model_choice(self) -> ModelChoice:
+        return self.query_one(ModelChoice)
+
     def compute_model_name(self) -> str | None:
         chat = self.current_chat
         if chat is not None and chat.model_id is not None:
@@ -139,12 +144,13 @@ class MainScreen(Screen[None]):
         services = self.services = message.services
         self._unavailable = None
         self.sidebar.services = self.pane.services = self.status_bar.services = services
+        self.model_choice.services = services
         self.services_for_engine(services)
         if self.current_chat is None:
             await self.pane.show_placeholder(NO_CHAT)  # instead of a start-up error, if any
         self.set_aside_loaded_objects()
         self.sidebar.load_chats("", debounce=False)
-        self.load_default_model()
+        self.model_choice.load_default()
         self.check_health()
         if self.health_interval:
             self.set_interval(self.health_interval, self.check_health)
@@ -202,14 +208,17 @@ class MainScreen(Screen[None]):
 
     @on(ChatSidebar.Failed)
     @on(MessagePane.Failed)
-    def _widget_failed(self, event: ChatSidebar.Failed | MessagePane.Failed) -> None:
+    @on(ModelChoice.Failed)
+    def _widget_failed(
+        self, event: ChatSidebar.Failed | MessagePane.Failed | ModelChoice.Failed
+    ) -> None:
         self._report(event.error)
 
     @on(StatusBar.DatabaseBack)
     def _database_back(self) -> None:
         self.sidebar.reload_if_failed()
         if self.default_model is None:
-            self.load_default_model()
+            self.model_choice.load_default()
 
     def check_health(self) -> None:
         """Refresh the status bar's view of the database now."""
@@ -255,40 +264,29 @@ class MainScreen(Screen[None]):
         self.app.push_screen(ConfirmScreen(question), confirmed)
 
     def action_models(self) -> None:
-        services = self._services_or_none()
-        if services is None:
-            return
-        try:
-            # The picker is built in parallel; until it lands, say so instead of failing.
-            from synergia_tui.ui.screens.model_picker import ModelPickerScreen
-        except ImportError:
-            self.notify("The model picker is not available in this build.", severity="warning")
-            return
-        current = self._current_model_id()
-        self.app.push_screen(ModelPickerScreen(services, current), self._model_picked)
+        if self._services_or_none() is not None:
+            self.model_choice.pick(self._current_model_id(), self.current_chat)
 
-    def _model_picked(self, model: AIModelRead | None) -> None:
-        if model is None:
-            return
+    @on(ModelChoice.DefaultChosen)
+    async def _default_chosen(self, event: ModelChoice.DefaultChosen) -> None:
+        if self.default_model is not None and not event.picked:
+            return  # the user's pick stands
+        first = self.default_model is None
+        self.default_model = event.model
+        if first and self.current_chat is None:
+            await self.pane.show_placeholder(NO_CHAT)  # no "how to add a model" hint any more
+
+    @on(ModelChoice.ChatModelSet)
+    def _chat_model_set(self, event: ModelChoice.ChatModelSet) -> None:
+        self.default_model = event.model
+        if self.current_chat is not None and self.current_chat.id == event.chat.id:
+            self.current_chat = event.chat
+        self.sidebar.upsert_chat(event.chat, to_top=False)
+
+    @on(ModelChoice.NothingToChatWith)
+    async def _nothing_to_chat_with(self, event: ModelChoice.NothingToChatWith) -> None:
         if self.current_chat is None:
-            self.default_model = model
-            return
-        self.set_chat_model(self.current_chat, model)
-
-    @work(group="write")
-    async def set_chat_model(self, chat: ChatRead, model: AIModelRead) -> None:
-        services = self._services_or_none()
-        if services is None:
-            return
-        try:
-            updated = await services.chats.set_model(chat.id, model.id)
-        except SynergiaError as err:
-            self._report(err)
-            return
-        self.default_model = model
-        if self.current_chat is not None and self.current_chat.id == updated.id:
-            self.current_chat = updated
-        self.sidebar.upsert_chat(updated, to_top=False)
+            await self.pane.show_placeholder(f"{NO_CHAT}\n\n{event.hint}")
 
     def action_copy_last_reply(self) -> None:
         reply = self.pane.last_reply()
@@ -480,47 +478,6 @@ class MainScreen(Screen[None]):
         # Links are never opened by themselves: the URL is shown (made safe) and can be copied.
         question = f"This message links to:\n\n{one_line(href)}\n\nCopy the link?"
         self.app.push_screen(ConfirmScreen(question, confirm_label="Copy"), confirmed)
-
-    # -- the default model ---------------------------------------------------------------------
-
-    @work(group="models", exclusive=True)
-    async def load_default_model(self) -> None:
-        """The model a new chat starts with: the first enabled one, until the user picks."""
-        services = self._services_or_none(quiet=True)
-        if services is None:
-            return
-        try:
-            models = await services.models.list_models(enabled_only=True)
-        except SynergiaError:
-            return
-        if self.default_model is None and models:
-            self.default_model = models[0]
-        if not models:
-            await self._no_models_yet(services)
-
-    async def _no_models_yet(self, services: AsyncServices) -> None:
-        """Nothing to chat with: say how to add a model, and offer what this machine has."""
-        # Deferred: the first-run screen is only needed on a first run.
-        from synergia_tui.ui.screens.first_run import FirstRunScreen, nothing_available_hint
-
-        if self.current_chat is None:
-            await self.pane.show_placeholder(f"{NO_CHAT}\n\n{nothing_available_hint()}")
-        if not self.offer_first_run or self._first_run_offered:
-            return
-        self._first_run_offered = True
-        try:
-            catalogue = await services.models.list_models()
-        except SynergiaError:
-            return
-        if not catalogue:  # a truly empty catalogue, not one whose models are all disabled
-
-            def added(models: list[AIModelRead] | None) -> None:
-                if models:
-                    self.default_model = models[0]
-                    if self.current_chat is None:
-                        self.call_later(self.pane.show_placeholder, NO_CHAT)
-
-            self.app.push_screen(FirstRunScreen(services), added)
 
     # -- helpers -------------------------------------------------------------------------------
 
