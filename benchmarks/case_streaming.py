@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import multiprocessing
 import os
 import statistics
@@ -111,15 +110,16 @@ def provider_process(chunks: list[str], tokens_per_second: float) -> Iterator[st
 
 
 def check_streaming_ui() -> None:
-    """The main screen must actually ask for a reply (not the placeholder hook)."""
+    """The main screen must have a reply engine that sends prompts."""
     import_app()
     from synergia_tui.ui.screens.main import MainScreen
 
-    doc = inspect.getdoc(MainScreen.request_reply) or ""
-    if "Does nothing yet" in doc:
-        raise UINotAvailable(
-            "MainScreen.request_reply is still the placeholder (no streaming in the UI yet)"
-        )
+    try:
+        from synergia_tui.ui.widgets.reply_engine import ReplyEngine
+    except ImportError as exc:
+        raise UINotAvailable(f"no reply engine in the UI: {exc}") from exc
+    if not hasattr(MainScreen, "engine") or not callable(getattr(ReplyEngine, "send", None)):
+        raise UINotAvailable("MainScreen.engine (a ReplyEngine with send) is not there yet")
 
 
 def chunks(tokens: int) -> list[str]:
