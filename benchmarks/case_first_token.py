@@ -9,8 +9,9 @@ thinking, and is a word shown nowhere else.
 
 - Enter → request on the wire: from the Enter key event entering the app (posted as the
   terminal driver posts it) until the provider has read the whole HTTP request (budget < 50 ms);
-- first token → on screen: from the provider writing the first token to its socket until the app
-  hands its driver the first frame whose text holds that token (budget < 100 ms).
+- first token → on screen: from the provider writing the first token to its socket (stamped just
+  before the write) until the app hands its driver the first frame whose text holds that token
+  (budget < 100 ms).
 
 Baseline for both, interleaved with the app's runs: the same request sent and read by a bare
 ``httpx.AsyncClient`` on the app's own event loop (request on the wire; first token read off
@@ -100,7 +101,7 @@ def _reply_text(app: Any) -> str:
 
 
 def _stamps(provider: ProviderProcess, n: int) -> tuple[float, float]:
-    """When request ``n`` was read whole and its first token written (server side)."""
+    """When request ``n`` was read whole and its first token went to the socket (server side)."""
     seen = {kind: t for kind, index, t in provider.events() if index == n}
     if "request" not in seen or "token" not in seen:
         raise UINotAvailable(f"the provider has no stamps for request {n}: {seen}")
