@@ -20,6 +20,7 @@ CASES = {
     "streaming": "benchmarks.case_streaming",  # 4
     "memory": "benchmarks.case_memory",  # 5
     "db": "benchmarks.case_db",  # 6
+    "first-token": "benchmarks.case_first_token",  # 7
 }
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
 

@@ -12,8 +12,9 @@ import subprocess
 import sys
 
 from benchmarks import datagen
-from benchmarks.case_streaming import API_KEY_ENV, check_streaming_ui, chunks, fake_server_module
+from benchmarks.case_streaming import API_KEY_ENV, check_streaming_ui, chunks
 from benchmarks.databases import sqlite_database
+from benchmarks.fake_provider import fake_server_module
 from benchmarks.runner import Options, Row, unavailable
 from benchmarks.ui_driver import UINotAvailable
 

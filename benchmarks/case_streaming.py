@@ -18,16 +18,9 @@ Headless ``SynergiaApp`` over real services on SQLite:
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import inspect
-import multiprocessing
 import os
 import statistics
-import sys
 import time
-from collections.abc import Iterator
-from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -35,6 +28,7 @@ from textual import events
 
 from benchmarks import datagen
 from benchmarks.databases import sqlite_database
+from benchmarks.fake_provider import provider_process
 from benchmarks.runner import Options, Row, unavailable
 from benchmarks.ui_driver import (
     SIZE,
@@ -59,67 +53,17 @@ NAMES = (
 )
 
 
-def fake_server_module() -> Any:
-    """The test suite's fake provider server, or UINotAvailable."""
-    root = Path(__file__).resolve().parent.parent
-    if not (root / "tests" / "fake_provider_server.py").exists():
-        raise UINotAvailable("tests/fake_provider_server.py does not exist yet")
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    try:
-        import tests.fake_provider_server as module
-    except Exception as exc:
-        raise UINotAvailable(f"cannot import tests/fake_provider_server.py: {exc}") from exc
-    return module
-
-
-def _serve(chunks: list[str], tokens_per_second: float, conn: Connection) -> None:
-    """In the server's own process: serve the script until the parent says stop or goes away."""
-    fake = fake_server_module()
-    script = fake.Script(chunks=chunks, tokens_per_second=tokens_per_second)
-    with fake.FakeProviderServer(script) as server:
-        conn.send(server.openai_base_url)
-        with contextlib.suppress(EOFError):
-            conn.recv()
-
-
-@contextlib.contextmanager
-def provider_process(chunks: list[str], tokens_per_second: float) -> Iterator[str]:
-    """The fake provider in a separate process; yields its OpenAI base URL."""
-    fake_server_module()  # fail early, here, with a clear reason
-    context = multiprocessing.get_context("spawn")
-    parent, child = context.Pipe()
-    process = context.Process(
-        target=_serve, args=(chunks, tokens_per_second, child), name="fake-provider", daemon=True
-    )
-    process.start()
-    try:
-        deadline = time.perf_counter() + 60
-        while not parent.poll(0.05):
-            if not process.is_alive():
-                raise UINotAvailable(f"the fake provider process exited ({process.exitcode})")
-            if time.perf_counter() > deadline:
-                raise UINotAvailable("the fake provider process did not start within 60 s")
-        yield parent.recv()
-    finally:
-        with contextlib.suppress(OSError):
-            parent.send(None)
-        process.join(5)
-        if process.is_alive():
-            process.kill()
-            process.join()
-
-
 def check_streaming_ui() -> None:
-    """The main screen must actually ask for a reply (not the placeholder hook)."""
+    """The main screen must have a reply engine that sends prompts."""
     import_app()
     from synergia_tui.ui.screens.main import MainScreen
 
-    doc = inspect.getdoc(MainScreen.request_reply) or ""
-    if "Does nothing yet" in doc:
-        raise UINotAvailable(
-            "MainScreen.request_reply is still the placeholder (no streaming in the UI yet)"
-        )
+    try:
+        from synergia_tui.ui.widgets.reply_engine import ReplyEngine
+    except ImportError as exc:
+        raise UINotAvailable(f"no reply engine in the UI: {exc}") from exc
+    if not hasattr(MainScreen, "engine") or not callable(getattr(ReplyEngine, "send", None)):
+        raise UINotAvailable("MainScreen.engine (a ReplyEngine with send) is not there yet")
 
 
 def chunks(tokens: int) -> list[str]:
@@ -177,7 +121,8 @@ def _reply_text(app: Any) -> str:
 async def _measure(options: Options, tokens: int) -> list[Row]:
     check_streaming_ui()
     os.environ.setdefault(API_KEY_ENV, "bench-key")
-    with provider_process(chunks(tokens), 1000.0) as base_url, sqlite_database() as db:
+    with provider_process(chunks(tokens), 1000.0) as provider, sqlite_database() as db:
+        base_url = provider.base_url
         baseline_complete = [stream_duration(base_url) for _ in range(2)]
         model_id = datagen.add_model(db, base_url=base_url)
         container = db.container()

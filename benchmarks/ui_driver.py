@@ -5,7 +5,8 @@ Everything the benchmarks assume about the UI is here, so a change in the UI bre
 - ``SynergiaApp(services=AsyncServices, health_interval=None)`` starts on the main screen and
   loads the sidebar from the services it is handed;
 - ``app.main_screen`` has ``pane`` (``MessagePane``: ``views``, ``MessageView.message``),
-  ``sidebar`` (``ChatSidebar.show_chats``), ``prompt`` (``PromptBox``) and
+  ``sidebar`` (``ChatSidebar.show_chats``), ``prompt`` (``PromptBox``), ``engine``
+  (``ReplyEngine``: ``live`` holds a chat's reply from Enter until it is stored) and
   ``open_chat(ChatRead)``; the sidebar's filter is ``#chat-filter``;
 - a frame is "on screen" once Textual has run a refresh after the change
   (``call_after_refresh``), which in a real terminal is when the bytes are written.
@@ -141,7 +142,8 @@ async def finish_or_stop_reply(
         finished = False
         screen.prompt.focus()
         await pilot.press("escape")
-    await wait_until(lambda: not getattr(screen, "live_replies", None), what="the reply to end")
+    # The engine holds a chat's reply until it is stored, not only while it streams.
+    await wait_until(lambda: not screen.engine.live, what="the reply to end and be stored")
     await wait_until(
         lambda: not any(w.group == "reply" and not w.is_finished for w in app.workers),
         what="the reply worker to end",

@@ -57,3 +57,36 @@ def test_quick_streaming_benchmark_streams_a_whole_reply_from_its_own_server_pro
     complete = rows["reply complete on screen (500 tokens)"]
     assert complete["samples"] and complete["baseline_samples"], complete
     assert "not complete" not in (complete.get("note") or "")
+
+
+def test_quick_first_token_benchmark_times_the_wire_and_the_screen_on_one_clock(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "bench.json"
+    env = {k: v for k, v in os.environ.items() if k != "SYNERGIA_BENCH_POSTGRES_URL"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--quick",
+            "--only",
+            "first-token",
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = {row["name"]: row for row in json.loads(out.read_text())["rows"]}
+    for name in ("SQLite: Enter → request on the wire", "SQLite: first token → on screen"):
+        row = rows[name]
+        assert row["samples"] and row["baseline_samples"], row
+        # Stamps of two processes on one clock: an event never comes before its cause.
+        assert min(row["samples"]) > 0 and min(row["baseline_samples"]) > 0, row
+        assert row["budget_max"] is not None and row["budget_ratio"] is None
