@@ -23,6 +23,11 @@ class ProviderPool:
         with self._lock:
             return target in self._clients
 
+    def peek(self, target: ProviderTarget) -> Provider | None:
+        """The client for ``target`` if one was made already (never blocks)."""
+        with self._lock:
+            return self._clients.get(target)
+
     def get(self, target: ProviderTarget) -> Provider:
         """The client for ``target``, made now if there is none yet (blocking: call on a thread)."""
         with self._lock:

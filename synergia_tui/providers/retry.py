@@ -71,7 +71,9 @@ async def stream_with_retries(
     waited = 0.0
     attempt = 1
     while True:
-        provider = await asyncio.to_thread(pool.get, target)
+        # A client made already (while the prompt was typed) is taken at once: a hop to a thread
+        # would let the screen's work run first, before the request is on the wire.
+        provider = pool.peek(target) or await asyncio.to_thread(pool.get, target)
         text_flowed = False
         try:
             # aclosing: when our consumer stops early, the provider's stream (and its
