@@ -73,7 +73,9 @@ async def stream_with_retries(
     while True:
         # A client made already (while the prompt was typed) is taken at once: a hop to a thread
         # would let the screen's work run first, before the request is on the wire.
-        provider = pool.peek(target) or await asyncio.to_thread(pool.get, target)
+        provider = pool.peek(target)
+        if provider is None:
+            provider = await asyncio.to_thread(pool.get, target)
         text_flowed = False
         try:
             # aclosing: when our consumer stops early, the provider's stream (and its

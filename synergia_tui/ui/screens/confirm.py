@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+from collections.abc import Callable
+
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
@@ -42,3 +44,13 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_switch(self) -> None:
         self.focus_next()
+
+
+def ask(app: App[object], question: str, then: Callable[[], object], *, label: str) -> None:
+    """Ask ``question``; ``then()`` runs only if the user confirms."""
+
+    def answered(yes: bool | None) -> None:
+        if yes:
+            then()
+
+    app.push_screen(ConfirmScreen(question, confirm_label=label), answered)

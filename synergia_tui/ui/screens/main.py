@@ -26,7 +26,7 @@ from synergia_tui.core.safe_text import neutralize, one_line
 from synergia_tui.ui.clipboard import copy_text
 from synergia_tui.ui.messages import DatabaseReady, DatabaseUnavailable, SetAsideLoadedObjects
 from synergia_tui.ui.screens.code_blocks import copy_a_code_block
-from synergia_tui.ui.screens.confirm import ConfirmScreen
+from synergia_tui.ui.screens.confirm import ask
 from synergia_tui.ui.screens.main_keys import MAIN_BINDINGS
 from synergia_tui.ui.screens.model_choice import ModelChoice
 from synergia_tui.ui.screens.text_prompt import TextPromptScreen
@@ -255,13 +255,8 @@ class MainScreen(Screen[None]):
         if chat is None:
             self.notify("No chat selected to delete.", severity="warning")
             return
-
-        def confirmed(yes: bool | None) -> None:
-            if yes and self._services_or_none() is not None:
-                self.sidebar.delete_chat(chat)
-
         question = f"Delete the chat “{one_line(chat.title)}”?\nIts messages go with it."
-        self.app.push_screen(ConfirmScreen(question), confirmed)
+        ask(self.app, question, lambda: self.sidebar.delete_chat(chat), label="Delete")
 
     def action_models(self) -> None:
         if self._services_or_none() is not None:
@@ -335,13 +330,8 @@ class MainScreen(Screen[None]):
     @on(PromptBox.LargePaste)
     def _large_paste(self, event: PromptBox.LargePaste) -> None:
         text = event.text
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.prompt.insert_paste(text)
-
         question = f"Insert a paste of {len(text):,} characters ({len(text.splitlines()):,} lines)?"
-        self.app.push_screen(ConfirmScreen(question, confirm_label="Insert"), confirmed)
+        ask(self.app, question, lambda: self.prompt.insert_paste(text), label="Insert")
 
     def _restore_prompt(self, text: str) -> None:
         if not self.prompt.text:
@@ -470,14 +460,9 @@ class MainScreen(Screen[None]):
     def _link_clicked(self, event: Markdown.LinkClicked) -> None:
         event.stop()
         href = event.href
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                copy_text(self.app, href, "the link")
-
         # Links are never opened by themselves: the URL is shown (made safe) and can be copied.
         question = f"This message links to:\n\n{one_line(href)}\n\nCopy the link?"
-        self.app.push_screen(ConfirmScreen(question, confirm_label="Copy"), confirmed)
+        ask(self.app, question, lambda: copy_text(self.app, href, "the link"), label="Copy")
 
     # -- helpers -------------------------------------------------------------------------------
 
