@@ -172,15 +172,12 @@ def small_filesystem(size: str = "4m") -> Iterator[Path]:
 def fill(folder: Path) -> Path:
     """Fill the filesystem holding ``folder`` to the last byte; returns the filler file."""
     filler = folder / "filler"
-    with open(filler, "wb") as handle:
-        with contextlib.suppress(OSError):
-            while True:
-                handle.write(b"\0" * 65536)
-                handle.flush()
-    with contextlib.suppress(OSError), open(filler, "ab") as handle:  # the last partial block
-        while True:
-            handle.write(b"\0")
-            handle.flush()
+    # Unbuffered: every write that does not fit fails here, none is left for close() to flush.
+    with open(filler, "wb", buffering=0) as handle:
+        for size in (1 << 16, 1 << 12, 1):
+            with contextlib.suppress(OSError):
+                while True:
+                    handle.write(b"\0" * size)
     return filler
 
 

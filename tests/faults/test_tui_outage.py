@@ -15,13 +15,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from sqlalchemy.engine import URL
+
 from synergia_tui.bootstrap import build
 from synergia_tui.core.journal import ReplyJournal
 from synergia_tui.models import AIModelCreate
 from synergia_tui.ui.app import SynergiaApp
 from tests.conftest import settings_for
 from tests.fake_provider_server import Script, fake_provider  # noqa: F401
-from tests.faults.conftest import write_lock
+from tests.faults.conftest import fill, small_filesystem, write_lock
 from tests.ui.conftest import TEST_VERSION, notifications, screen_text, settle
 
 SYNERGIA = str(Path(sys.executable).with_name("synergia"))
@@ -43,12 +45,9 @@ async def until(pilot, condition, what: str, timeout: float = 30.0):
     return value
 
 
-async def test_the_tui_streams_through_a_postgresql_outage_and_stores_every_word(
-    outage_postgres, fake_provider, monkeypatch
-):
-    cluster, url = outage_postgres
-    monkeypatch.setenv("FAKE_KEY", "sk-tui-outage-00000000")
-    container = build(settings_for(url))
+async def stream_in_the_tui_through(container, fake_provider, break_it, mend_it) -> None:
+    """Stream a reply in the TUI, break the database mid-reply, mend it, and check that the
+    screen kept streaming and said saving paused, and that every word is stored."""
     container.models.add_model(
         AIModelCreate(
             name="served",
@@ -59,8 +58,8 @@ async def test_the_tui_streams_through_a_postgresql_outage_and_stores_every_word
             price_per_million_tokens=Decimal("1"),
         )
     )
-    reply = long_reply(400)
-    fake_provider.script = Script(reply=reply, tokens_per_second=50)  # about 8 s
+    reply = long_reply(1500)
+    fake_provider.script = Script(reply=reply, tokens_per_second=150)  # about 10 s
     services = container.async_services()
     app = SynergiaApp(
         services=services,
@@ -74,8 +73,8 @@ async def test_the_tui_streams_through_a_postgresql_outage_and_stores_every_word
             await pilot.press(*"a long one please", "enter")
             engine = app.main_screen.engine
             await until(pilot, lambda: "w20 " in live_text(engine), "the first words")
-            await asyncio.to_thread(cluster.stop)
-            shown_at_stop = len(live_text(engine))
+            await asyncio.to_thread(break_it)
+            shown_at_break = len(live_text(engine))
             await until(
                 pilot,
                 lambda: "saving paused" in screen_text(app),
@@ -84,23 +83,53 @@ async def test_the_tui_streams_through_a_postgresql_outage_and_stores_every_word
             assert any("Saving paused" in n for n in notifications(app))
             await until(
                 pilot,
-                lambda: len(live_text(engine)) > shown_at_stop + 200,
-                "the reply to keep streaming with the database down",
+                lambda: len(live_text(engine)) > shown_at_break + 200,
+                "the reply to keep streaming with the database broken",
             )
-            await asyncio.to_thread(cluster.start)
+            await asyncio.to_thread(mend_it)
             await until(pilot, lambda: not engine.live, "the reply to be stored", timeout=60)
             await until(
                 pilot,
-                lambda: any("Saving resumed" in n for n in notifications(app)),
-                "saving to resume",
+                lambda: "saving paused" not in screen_text(app),
+                "the status bar to say saving resumed",
             )
-            assert "saving paused" not in screen_text(app)
     finally:
         services.shutdown()
     chat = container.chats.list_chats().chats[0]
     stored = container.messages.list_messages(chat.id).messages[-1]
-    container.close()
     assert (stored.status, stored.content) == ("complete", reply)
+
+
+async def test_the_tui_streams_through_a_postgresql_outage_and_stores_every_word(
+    outage_postgres, fake_provider, monkeypatch
+):
+    cluster, url = outage_postgres
+    monkeypatch.setenv("FAKE_KEY", "sk-tui-outage-00000000")
+    container = build(settings_for(url))
+    try:
+        await stream_in_the_tui_through(container, fake_provider, cluster.stop, cluster.start)
+    finally:
+        container.close()
+
+
+async def test_the_tui_streams_through_a_full_disk_and_stores_every_word(
+    fake_provider, monkeypatch
+):
+    monkeypatch.setenv("FAKE_KEY", "sk-tui-outage-00000000")
+    with small_filesystem("8m") as disk:
+        url = URL.create("sqlite+pysqlite", database=str(disk / "synergia.db"))
+        container = build(settings_for(url))
+        container.ensure_schema()
+        filler: list[Path] = []
+        try:
+            await stream_in_the_tui_through(
+                container,
+                fake_provider,
+                lambda: filler.append(fill(disk)),
+                lambda: filler[0].unlink(),
+            )
+        finally:
+            container.close()
 
 
 def test_ask_through_a_held_write_lock_keeps_printing_and_stores_every_word(
@@ -155,3 +184,63 @@ def test_ask_through_a_held_write_lock_keeps_printing_and_stores_every_word(
         reply,
     )
     assert ReplyJournal(tmp_path / "state" / "synergia" / "journal").entries() == []
+
+
+def test_ask_through_a_full_disk_keeps_printing_and_stores_every_word_once_space_is_back(
+    tmp_path, fake_provider
+):
+    with small_filesystem("8m") as disk:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("SYNERGIA_", "POSTGRES_"))},
+            "XDG_DATA_HOME": str(tmp_path / "data"),
+            "XDG_STATE_HOME": str(tmp_path / "state"),
+            "XDG_CONFIG_HOME": str(tmp_path / "config"),
+            "SYNERGIA_SQLITE_PATH": str(disk / "synergia.db"),
+            "FAKE_KEY": "sk-ask-full-000000000",
+        }
+        added = subprocess.run(
+            [
+                SYNERGIA,
+                *("models", "add", "fake", "--provider", "openai", "--model", "fake-model-a"),
+                *("--base-url", fake_provider.openai_base_url, "--api-key-env", "FAKE_KEY"),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert added.returncode == 0, added.stderr
+        reply = long_reply(3000)
+        fake_provider.script = Script(reply=reply, tokens_per_second=300)  # about 10 s
+        process = subprocess.Popen(
+            [SYNERGIA, "ask", "go"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stdout is not None and process.stdout.read(10)
+        filler = fill(disk)
+        time.sleep(2)
+        filler.unlink()
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err
+        assert out.strip().endswith("w2999")
+        assert "saving paused" in err and "full" in err and "saving resumed" in err
+        chats = json.loads(
+            subprocess.run(
+                [SYNERGIA, "chats", "list", "--json"], env=env, capture_output=True, text=True
+            ).stdout
+        )
+        exported = json.loads(
+            subprocess.run(
+                [SYNERGIA, "chats", "export", chats[0]["id"], "--format", "json"],
+                env=env,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
+    assert (exported["messages"][-1]["status"], exported["messages"][-1]["content"]) == (
+        "complete",
+        reply,
+    )
