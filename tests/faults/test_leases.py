@@ -116,9 +116,8 @@ async def test_start_ups_elsewhere_never_touch_a_reply_that_is_streaming(
     container, db_url, audited, fake_provider, owner
 ):
     model = add_model(container, fake_provider)
-    reply = " ".join(f"w{i}" for i in range(800))
-    # About 8 s: longer than four other processes take to start up on a busy machine.
-    fake_provider.script = Script(reply=reply, tokens_per_second=100)
+    reply = " ".join(f"w{i}" for i in range(300))
+    fake_provider.script = Script(reply=reply, tokens_per_second=300)
     chat = container.chats.create_chat(model_id=model.id)
     container.messages.add_user_message(chat.id, "go")
     replies = (
@@ -128,13 +127,23 @@ async def test_start_ups_elsewhere_never_touch_a_reply_that_is_streaming(
     )
     plan = replies.prepare(chat.id)
     seen: list[str] = []
-    task = asyncio.create_task(ReplyStreamer(container.reply_store()).stream(plan, seen.append))
-    while len(seen) < 10:
-        await asyncio.sleep(0.01)
-    # Four start-ups while it streams: none may mark it interrupted.
+    reading = asyncio.Event()
+    resume = asyncio.Event()
+
+    async def show(chunk: str) -> None:
+        # After ten words the reader waits (as a busy screen would) until the others have
+        # started: the reply is live, its writer saving and renewing its lease, all along.
+        seen.append(chunk)
+        if len(seen) == 10:
+            reading.set()
+            await resume.wait()
+
+    task = asyncio.create_task(ReplyStreamer(container.reply_store()).stream(plan, show))
+    await asyncio.wait_for(reading.wait(), 30)
     others = [start_up_elsewhere(db_url) for _ in range(4)]
-    results = [await asyncio.to_thread(p.communicate, timeout=60) for p in others]
-    assert not task.done(), "the reply should still be streaming while the others started"
+    results = [await asyncio.to_thread(p.communicate, timeout=120) for p in others]
+    assert not task.done()
+    resume.set()
     stored = await (await task).wait()
     assert [int(out) for out, _ in results] == [0, 0, 0, 0]
     assert (stored.status, stored.content) == ("complete", reply)
