@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
 
 from synergia_tui.core.clock import utcnow
 from synergia_tui.core.errors import ConflictError, NotFoundError, ValidationError
@@ -17,6 +18,10 @@ PRICE_PLACES = Decimal("0.000001")
 MAX_CONTEXT_WINDOW = 2**31 - 1  # an INTEGER column on PostgreSQL
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LOOKS_LIKE_KEY = re.compile(r"^(sk-|sk_|gsk_|xai-|AIza)")
+CREDENTIALS_IN_URL = (
+    "Base URL must not contain credentials: put the key in an environment variable "
+    "and name it with --api-key-env"
+)
 
 
 def read_model(row: AIModel) -> AIModelRead:
@@ -54,6 +59,10 @@ def _check_fields(data: AIModelCreate) -> AIModelCreate:
         single_line(base_url, "Base URL", max_length=500)
         if not re.match(r"^https?://[^\s/]+", base_url):
             raise ValidationError("Base URL must start with http:// or https://")
+        # A user:password part would be stored in clear text, listed by `models list --json`, and
+        # sent (and echoed in errors) as Basic auth; the message never repeats the URL.
+        if "@" in urlsplit(base_url).netloc:
+            raise ValidationError(CREDENTIALS_IN_URL)
     api_key_env = (data.api_key_env or "").strip() or None
     if api_key_env is not None:
         if _LOOKS_LIKE_KEY.match(api_key_env):
