@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import stat
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import URL
 
-from tests.support import run_synergia
+from synergia_tui.bootstrap import build
+from synergia_tui.core import migrations
+from synergia_tui.core.db import require_writable
+from synergia_tui.core.errors import StorageError
+from tests.conftest import settings_for
+from tests.support import add_model, run_steps, run_synergia
 
 
 def _mode(path: Path) -> int:
@@ -69,3 +79,143 @@ def test_an_existing_database_file_keeps_its_mode(open_folder, umask_022):
     result = run_synergia("models", "list", SYNERGIA_SQLITE_PATH=str(database))
     assert (result.returncode, result.stderr) == (0, "")
     assert _mode(database) == 0o640
+
+
+# -- read-only databases -------------------------------------------------------------------
+
+HEAD = migrations.head_revision()
+
+
+def _filled_database(path: Path) -> str:
+    """A database at head with a model and a chat of two messages; returns the chat id."""
+    container = build(settings_for(URL.create("sqlite+pysqlite", database=str(path))))
+    try:
+        container.ensure_schema()
+        model = add_model(container, "gpt")
+        chat = container.chats.create_chat(model_id=model.id)
+        container.messages.add_user_message(chat.id, "what is a read-only mount?")
+        reply = container.messages.start_reply(chat.id, model.id)
+        container.messages.finish_reply(reply.id, content="one you cannot write to")
+    finally:
+        container.close()
+    return str(chat.id)
+
+
+@contextlib.contextmanager
+def read_only_mount(folder: Path) -> Iterator[None]:
+    """``folder`` mounted read-only over itself: what even root cannot write to."""
+    if os.geteuid() != 0:
+        pytest.skip("a read-only bind mount needs root")
+    mounted = subprocess.run(
+        ["mount", "--bind", "-o", "ro", str(folder), str(folder)], capture_output=True, check=False
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot bind-mount here: {mounted.stderr.decode().strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def _everything_in(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+def _commands(database: Path, *argvs: list[str]):  # type: ignore[no-untyped-def]
+    env: dict[str, str | None] = {"SYNERGIA_SQLITE_PATH": str(database), "SYNERGIA_USER": "alice"}
+    return run_steps([(argv, env, database.parent.parent) for argv in argvs])
+
+
+def test_a_read_only_database_folder_serves_every_command_that_reads(tmp_path):
+    database = tmp_path / "ro" / "synergia.db"
+    chat_id = _filled_database(database)
+    with read_only_mount(database.parent):
+        chats, chats_json, export, models, health, current = _commands(
+            database,
+            ["chats", "list"],
+            ["chats", "list", "--json"],
+            ["chats", "export", chat_id, "--format", "json"],
+            ["models", "list", "--json"],
+            ["health", "--json"],
+            ["db", "current"],
+        )
+        for result in (chats, chats_json, export, models, health, current):
+            assert (result.returncode, result.stderr) == (0, ""), result
+        assert chat_id in chats.stdout
+        assert [chat["id"] for chat in json.loads(chats_json.stdout)] == [chat_id]
+        exported = json.loads(export.stdout)
+        assert [m["content"] for m in exported["messages"]] == [
+            "what is a read-only mount?",
+            "one you cannot write to",
+        ]
+        assert [m["name"] for m in json.loads(models.stdout)] == ["gpt"]
+        assert json.loads(health.stdout)["status"] == "healthy"
+        assert current.stdout.strip() == f"{HEAD} (head)"
+        # The real console script too, not only main().
+        listed = run_synergia("chats", "list", SYNERGIA_SQLITE_PATH=str(database))
+        assert (listed.returncode, listed.stderr) == (0, "")
+
+
+def test_commands_that_write_to_a_read_only_database_say_so_in_one_line(tmp_path):
+    database = tmp_path / "ro" / "synergia.db"
+    chat_id = _filled_database(database)
+    with read_only_mount(database.parent):
+        before = _everything_in(database.parent)
+        results = _commands(
+            database,
+            ["models", "add", "new", "--provider", "openai", "--model", "gpt-4o-mini"],
+            ["models", "disable", "gpt"],
+            ["ask", "--model", "gpt", "--chat", chat_id, "hello"],
+        )
+        for result in results:
+            assert result.returncode == 1, result
+            assert result.stderr == f"synergia: the database is read-only: {database}\n"
+        assert _everything_in(database.parent) == before
+    (models,) = _commands(database, ["models", "list", "--json"])
+    assert [(m["name"], m["is_enabled"]) for m in json.loads(models.stdout)] == [("gpt", True)]
+
+
+def test_a_read_only_database_behind_the_code_is_refused_without_migrating(tmp_path):
+    database = tmp_path / "ro" / "synergia.db"
+    _filled_database(database)
+    previous = sorted(migrations.known_revisions())[-2]
+    migrations.downgrade(URL.create("sqlite+pysqlite", database=str(database)), previous)
+    with read_only_mount(database.parent):
+        before = _everything_in(database.parent)
+        listed, current = _commands(database, ["chats", "list"], ["db", "current"])
+        assert listed.returncode == 1
+        assert listed.stderr.startswith(f"synergia: the database is read-only: {database}; ")
+        assert f"at revision {previous}" in listed.stderr and "db upgrade" in listed.stderr
+        assert len(listed.stderr.splitlines()) == 1
+        assert (current.returncode, current.stdout.strip()) == (0, f"{previous} (head is {HEAD})")
+        assert _everything_in(database.parent) == before
+
+
+def test_an_immutable_database_file_is_read_but_not_written(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("chattr +i needs root")
+    database = tmp_path / "immutable" / "synergia.db"
+    _filled_database(database)
+    if subprocess.run(["chattr", "+i", str(database)], check=False).returncode != 0:
+        pytest.skip("this filesystem has no immutable attribute")
+    try:
+        listed, refused = _commands(
+            database,
+            ["models", "list", "--json"],
+            ["models", "add", "new", "--provider", "openai", "--model", "gpt-4o-mini"],
+        )
+        # What `db upgrade` can ask before Alembic opens the file for writing.
+        container = build(settings_for(URL.create("sqlite+pysqlite", database=str(database))))
+        try:
+            with pytest.raises(StorageError, match="the database is read-only"):
+                require_writable(container.db.engine)
+        finally:
+            container.close()
+    finally:
+        subprocess.run(["chattr", "-i", str(database)], check=True)
+    assert (listed.returncode, listed.stderr) == (0, "")
+    assert [m["name"] for m in json.loads(listed.stdout)] == ["gpt"]
+    assert (refused.returncode, refused.stderr) == (
+        1,
+        f"synergia: the database is read-only: {database}\n",
+    )
