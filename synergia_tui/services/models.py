@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 import uuid
 from decimal import Decimal, InvalidOperation
-from urllib.parse import urlsplit
 
 from synergia_tui.core.clock import utcnow
 from synergia_tui.core.errors import ConflictError, NotFoundError, ValidationError
 from synergia_tui.models import PROVIDER_NAMES, AIModel, AIModelCreate, AIModelRead, AIModelUpdate
+from synergia_tui.providers.base import CREDENTIALS_IN_URL, has_credentials
 from synergia_tui.services.unit_of_work import Database, UnitOfWork
 from synergia_tui.services.validation import single_line, storable_text
 
@@ -18,10 +18,6 @@ PRICE_PLACES = Decimal("0.000001")
 MAX_CONTEXT_WINDOW = 2**31 - 1  # an INTEGER column on PostgreSQL
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LOOKS_LIKE_KEY = re.compile(r"^(sk-|sk_|gsk_|xai-|AIza)")
-CREDENTIALS_IN_URL = (
-    "Base URL must not contain credentials: put the key in an environment variable "
-    "and name it with --api-key-env"
-)
 
 
 def read_model(row: AIModel) -> AIModelRead:
@@ -61,7 +57,7 @@ def _check_fields(data: AIModelCreate) -> AIModelCreate:
             raise ValidationError("Base URL must start with http:// or https://")
         # A user:password part would be stored in clear text, listed by `models list --json`, and
         # sent (and echoed in errors) as Basic auth; the message never repeats the URL.
-        if "@" in urlsplit(base_url).netloc:
+        if has_credentials(base_url):
             raise ValidationError(CREDENTIALS_IN_URL)
     api_key_env = (data.api_key_env or "").strip() or None
     if api_key_env is not None:

@@ -7,10 +7,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
-from synergia_tui.core.errors import ValidationError
+from synergia_tui.bootstrap import build
+from synergia_tui.core.config import Settings
+from synergia_tui.core.errors import ProviderError, ValidationError
 from synergia_tui.models import AIModelCreate, AIModelUpdate
-from synergia_tui.services.models import CREDENTIALS_IN_URL
+from synergia_tui.providers.base import CREDENTIALS_IN_URL, ProviderTarget, create_provider
 from tests.support import add_model, run_synergia
 
 SECRET = "s3cret-Pw0rd"
@@ -85,3 +88,49 @@ def test_models_add_refuses_a_password_in_the_base_url_without_echoing_it(isolat
         content = path.read_bytes()
         assert SECRET.encode() not in content, path
         assert BASIC_AUTH.encode() not in content, path
+
+
+def test_no_provider_is_ever_reached_through_a_url_with_credentials():
+    target = ProviderTarget("openai", "gpt-4o-mini", base_url=URL_WITH_PASSWORD)
+    with pytest.raises(ProviderError) as refused:
+        create_provider(target, environ={"OPENAI_API_KEY": "sk-test"})
+    assert refused.value.message == CREDENTIALS_IN_URL
+
+
+def test_models_discover_refuses_a_password_in_the_base_url_without_echoing_it(tmp_path):
+    # Port 1 on loopback: were the URL used, the error would be "cannot connect to <the URL>".
+    result = run_synergia(
+        "models",
+        "discover",
+        "--provider",
+        "openai",
+        "--base-url",
+        f"http://alice:{SECRET}@127.0.0.1:1/v1",
+        cwd=tmp_path,
+        OPENAI_API_KEY="sk-test",
+    )
+    assert (result.returncode, result.stderr) == (1, f"synergia: {CREDENTIALS_IN_URL}\n")
+    assert SECRET not in result.stdout
+
+
+def test_a_model_stored_with_credentials_before_the_check_is_never_contacted(
+    isolated_env, tmp_path
+):
+    container = build(Settings(synergia_user="alice"))
+    try:
+        container.ensure_schema()
+        add_model(container, "legacy")
+        with container.db.engine.begin() as connection:
+            connection.execute(
+                text("UPDATE models SET base_url = :url"),
+                {"url": f"http://alice:{SECRET}@127.0.0.1:1/v1"},
+            )
+    finally:
+        container.close()
+    result = run_synergia(
+        "ask", "--model", "legacy", "hello", cwd=tmp_path, OPENAI_API_KEY="sk-test"
+    )
+    assert result.returncode == 1
+    assert CREDENTIALS_IN_URL in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert SECRET not in result.stdout + result.stderr
