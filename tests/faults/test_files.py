@@ -219,3 +219,19 @@ def test_an_immutable_database_file_is_read_but_not_written(tmp_path):
         1,
         f"synergia: the database is read-only: {database}\n",
     )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs cli/commands.py cmd_db to call core.db.require_writable before migrating",
+)
+def test_db_upgrade_of_a_read_only_database_says_so_in_one_line(tmp_path):
+    database = tmp_path / "ro" / "synergia.db"
+    _filled_database(database)
+    with read_only_mount(database.parent):
+        upgrade, reset = _commands(database, ["db", "upgrade"], ["db", "reset", "--yes"])
+    for result in (upgrade, reset):
+        assert (result.returncode, result.stderr) == (
+            1,
+            f"synergia: the database is read-only: {database}\n",
+        )
