@@ -16,6 +16,9 @@ from synergia_tui.services.reads import DatabaseHealth, HealthReport
 from synergia_tui.services.unit_of_work import Database, describe_database_error
 
 INTEGRITY_TIMEOUT_S = 2.0
+# The status bar asks for health every few seconds; reading the whole file that often would cost
+# the machine more than it tells. A fresh process (`synergia health`) always checks.
+INTEGRITY_EVERY_S = 600.0
 # How many SQLite VM instructions run between two looks at the clock during the check.
 _PROGRESS_STEPS = 1000
 
@@ -36,6 +39,7 @@ class HealthService:
         self.display_url = display_url
         self.integrity_timeout_s = integrity_timeout_s
         self._started = time.monotonic()
+        self._last_integrity: tuple[float, str, str | None] | None = None
 
     def check(self) -> HealthReport:
         """Healthy: reachable, intact and at head. Degraded: schema not at head. Else unhealthy."""
@@ -48,7 +52,7 @@ class HealthService:
                 connection.execute(text("SELECT 1"))
                 latency = (time.perf_counter() - start) * 1000
                 if self.db.backend == "sqlite":
-                    integrity, damage = self._quick_check(connection)
+                    integrity, damage = self._integrity(connection)
             state = schema_state(self.db.engine)
         except SQLAlchemyError as exc:
             reason = describe_database_error(exc)
@@ -79,6 +83,13 @@ class HealthService:
         )
         status = "unhealthy" if damage is not None else "degraded" if problems else "healthy"
         return self._report(status, database, problems)
+
+    def _integrity(self, connection: Connection) -> tuple[str, str | None]:
+        """The last ``quick_check`` verdict, run again when it is older than INTEGRITY_EVERY_S."""
+        now = time.monotonic()
+        if self._last_integrity is None or now - self._last_integrity[0] > INTEGRITY_EVERY_S:
+            self._last_integrity = (now, *self._quick_check(connection))
+        return self._last_integrity[1], self._last_integrity[2]
 
     def _quick_check(self, connection: Connection) -> tuple[str, str | None]:
         """Run ``PRAGMA quick_check`` within the time limit: (integrity, reason of the damage)."""

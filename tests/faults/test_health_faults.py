@@ -12,6 +12,7 @@ from sqlalchemy.engine import URL
 
 from synergia_tui.bootstrap import build
 from synergia_tui.models import Message
+from synergia_tui.services import health as health_module
 from synergia_tui.services.health import HealthService
 from tests.conftest import settings_for
 from tests.support import add_model, run_synergia
@@ -97,3 +98,19 @@ def test_a_server_database_has_no_file_to_check(container, backend):
     report = container.health.check()
     assert report.status == "healthy"
     assert report.database.integrity == ("ok" if backend == "sqlite" else None)
+
+
+def test_the_status_bars_frequent_checks_read_the_whole_file_only_now_and_then(
+    full_database, monkeypatch
+):
+    container = build(settings_for(URL.create("sqlite+pysqlite", database=str(full_database))))
+    try:
+        assert container.health.check().database.integrity == "ok"
+        damage_the_middle(full_database)
+        container.db.engine.dispose()  # no page of the old file left in a connection's cache
+        assert container.health.check().database.integrity == "ok"  # the verdict of a moment ago
+        monkeypatch.setattr(health_module, "INTEGRITY_EVERY_S", 0.0)
+        report = container.health.check()
+    finally:
+        container.close()
+    assert (report.status, report.database.integrity) == ("unhealthy", "damaged")
