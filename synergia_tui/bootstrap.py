@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from synergia_tui import __version__
 from synergia_tui.core.config import Settings
-from synergia_tui.core.db import create_db_engine
+from synergia_tui.core.db import create_db_engine, read_only_message, read_only_path
+from synergia_tui.core.errors import SchemaError
 from synergia_tui.core.journal import ReplyJournal
-from synergia_tui.core.migrations import ensure_schema
+from synergia_tui.core.migrations import ahead_message, ensure_schema, schema_state
 from synergia_tui.core.process import process_owner
 from synergia_tui.models import use_partial_indexes
 from synergia_tui.services import (
@@ -70,7 +71,25 @@ class Container:
         return self.replies.recover(self.journal)
 
     def ensure_schema(self) -> None:
-        """Upgrade the embedded database by itself; refuse a server schema that is not at head."""
+        """Upgrade the embedded database by itself; refuse a server schema that is not at head.
+
+        A database that can only be read is never migrated: at head it serves the commands that
+        read; behind (or ahead of) the code it is refused, and nothing is written, not even a
+        backup.
+        """
+        read_only = read_only_path(self.db.engine)
+        if read_only is not None:
+            state = schema_state(self.db.engine)
+            if state.ahead:
+                raise SchemaError(ahead_message(state))
+            if not state.up_to_date:
+                where = "empty" if state.current is None else f"at revision {state.current}"
+                raise SchemaError(
+                    f"{read_only_message(read_only)}; its schema is {where}, behind this "
+                    f"version of Synergia ({state.head}): make it writable and run "
+                    "`synergia db upgrade`"
+                )
+            return
         ensure_schema(self.db.engine, auto_upgrade=self.settings.is_default_database)
 
     def close(self) -> None:

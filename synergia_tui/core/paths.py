@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -32,16 +33,39 @@ def state_dir() -> Path:
 
 
 def private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) if needed and make sure only the owner can enter it."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
+    """Create ``path`` and any missing parents, each only its owner can enter (0700).
+
+    Folders that already exist keep their mode: Synergia changes the mode only of what it
+    creates (a database pointed at ``/tmp/x.db`` must not close ``/tmp`` to everyone else).
+    """
+    missing: list[Path] = []
+    for folder in (path, *path.parents):
+        if folder.exists():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            continue  # created meanwhile by someone else: theirs, left alone
+        os.chmod(folder, 0o700)  # the umask may have taken bits away from the owner
+    if not path.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path))
     return path
 
 
 def private_file(path: Path) -> Path:
-    """Create ``path`` empty if missing, readable and writable by its owner only."""
+    """Create ``path`` empty if missing, readable and writable by its owner only (0600).
+
+    An existing file is left as it is: its mode, and whether it can be written at all.
+    """
     private_dir(path.parent)
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path)) from None
+        return path
     os.close(fd)
     os.chmod(path, 0o600)
     return path

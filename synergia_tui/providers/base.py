@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Literal, Protocol
+from urllib.parse import urlsplit
 
 from synergia_tui.core.errors import ProviderAuthError, ProviderError
 
@@ -25,6 +26,18 @@ DEFAULT_BASE_URLS: Mapping[str, str] = {
     "ollama": "http://localhost:11434/v1",
 }
 """Where each provider is reached when a model has no ``base_url`` of its own."""
+
+CREDENTIALS_IN_URL = (
+    "Base URL must not contain credentials: put the key in an environment variable "
+    "and name it with --api-key-env"
+)
+"""Why a base URL with ``user:password@`` is refused (the message never repeats the URL)."""
+
+
+def has_credentials(url: str) -> bool:
+    """True when ``url`` carries a user name or password before its host."""
+    return "@" in urlsplit(url.strip()).netloc
+
 
 DEFAULT_API_KEY_ENVS: Mapping[str, str] = {
     "openai": "OPENAI_API_KEY",
@@ -178,6 +191,10 @@ def create_provider(
         raise ProviderError(
             f"unknown provider {target.provider!r} (expected one of {', '.join(PROVIDERS)})"
         )
+    # Sent as Basic auth and echoed by every "cannot connect to URL" message: never used, even
+    # from a row stored before base URLs with credentials were refused.
+    if target.base_url and has_credentials(target.base_url):
+        raise ProviderError(CREDENTIALS_IN_URL)
     api_key = resolve_api_key(target, environ)
     if api_key is None:
         env_name = target.api_key_env or DEFAULT_API_KEY_ENVS[target.provider]

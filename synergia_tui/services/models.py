@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from synergia_tui.core.clock import utcnow
 from synergia_tui.core.errors import ConflictError, NotFoundError, ValidationError
 from synergia_tui.models import PROVIDER_NAMES, AIModel, AIModelCreate, AIModelRead, AIModelUpdate
+from synergia_tui.providers.base import CREDENTIALS_IN_URL, has_credentials
 from synergia_tui.services.unit_of_work import Database, UnitOfWork
 from synergia_tui.services.validation import single_line, storable_text
 
@@ -54,6 +55,10 @@ def _check_fields(data: AIModelCreate) -> AIModelCreate:
         single_line(base_url, "Base URL", max_length=500)
         if not re.match(r"^https?://[^\s/]+", base_url):
             raise ValidationError("Base URL must start with http:// or https://")
+        # A user:password part would be stored in clear text, listed by `models list --json`, and
+        # sent (and echoed in errors) as Basic auth; the message never repeats the URL.
+        if has_credentials(base_url):
+            raise ValidationError(CREDENTIALS_IN_URL)
     api_key_env = (data.api_key_env or "").strip() or None
     if api_key_env is not None:
         if _LOOKS_LIKE_KEY.match(api_key_env):

@@ -54,6 +54,9 @@ class DatabaseHealth:
     revision: str | None
     head: str | None
     error: str | None = None
+    integrity: str | None = None
+    """SQLite's ``quick_check``: ``ok``, ``damaged`` or ``incomplete`` (stopped at its time
+    limit); None where it does not apply (PostgreSQL, or the database did not answer)."""
 
 
 @dataclass(frozen=True, slots=True)
