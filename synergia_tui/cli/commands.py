@@ -72,7 +72,9 @@ def _run(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise ConfigError(f"cannot open the log file: {exc}") from None
         handler = HANDLERS[args.command]
-        return handler(args, settings)
+        code = handler(args, settings)
+        sys.stdout.flush()  # here, so a reader that went away is met by the handler below
+        return code
     except SynergiaError as exc:
         error(exc.message)
         return exc.exit_code
