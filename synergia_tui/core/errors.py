@@ -97,6 +97,9 @@ _UNREACHABLE = (
     "connection failed",
     "connection to server",
     "could not translate host name",
+    "failed to resolve host",
+    "connection is bad",
+    "invalid port",
     "could not connect",
     "timeout expired",
     "connection refused",
@@ -112,6 +115,7 @@ _NO_DATABASE = re.compile(r'database "[^"]*" does not exist')
 _NO_ROLE = re.compile(r'role "[^"]*" does not exist')
 
 
+SECRET_MIN = 4
 UNAVAILABLE = "Database unavailable: "
 """How every storage error made from a driver error starts (the UI keys nothing on it)."""
 
@@ -139,8 +143,10 @@ def storage_error(exc: BaseException, url: URL | None = None) -> StorageError:
     server that cannot be reached or refuses the login, the path of an SQLite file that is not a
     database. Passwords never appear in it.
     """
-    # The filter holds the secrets the settings registered (the password, API keys).
-    reason = driver_reason(exc, redaction_filter().secrets)
+    # The filter holds the secrets the settings registered (the password, API keys). A very
+    # short one is left to the patterns: masking every "b" would garble the reason.
+    secrets = [s for s in redaction_filter().secrets if len(s) >= SECRET_MIN]
+    reason = driver_reason(exc, secrets)
     return StorageError(UNAVAILABLE + _explain(reason, url))
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.engine import URL
 
 from synergia_tui.cli.parser import build_parser
 from synergia_tui.core import migrations
+from tests.conftest import postgres_server_or_skip
 from tests.support import SYNERGIA, Result, run_steps, synergia_env, url_text
 
 PASSWORD = "Sup3r-Secret-pw"
@@ -132,6 +133,17 @@ def _postgres_url_unreachable(_tmp_path: Path) -> Fault:
     )
 
 
+def _postgres_no_such_database(_tmp_path: Path) -> Fault:
+    server = postgres_server_or_skip()
+    missing = f"synergia_missing_{os.urandom(4).hex()}"
+    return Fault(
+        {"SYNERGIA_DATABASE_URL": url_text(server.set(database=missing))},
+        lambda _: (
+            f'has no database {missing}: database "{missing}" does not exist (check POSTGRES_DB)'
+        ),
+    )
+
+
 def _table_in_the_way(path: Path) -> None:
     with sqlite3.connect(path) as connection:
         connection.execute("CREATE TABLE chats (id INTEGER PRIMARY KEY)")
@@ -152,6 +164,7 @@ def _sqlite_migration_fails(tmp_path: Path) -> Fault:
 FAULTS: dict[str, Callable[[Path], Fault]] = {
     "postgres-unreachable": _postgres_unreachable,
     "postgres-url-unreachable": _postgres_url_unreachable,
+    "postgres-no-such-database": _postgres_no_such_database,
     "sqlite-random-bytes": _random_bytes,
     "sqlite-truncated": _truncated,
     "sqlite-migration-fails": _sqlite_migration_fails,
@@ -256,3 +269,14 @@ def test_the_installed_command_says_one_line_too(make_fault, tmp_path):
     processes = {path: _run(ARGV[path], fault.env, tmp_path) for path in picked}
     for path, process in processes.items():
         assert_one_clear_line(path, _finish(process), fault)
+
+
+def test_a_bad_port_in_the_url_names_the_setting_and_a_short_password_garbles_nothing(tmp_path):
+    # The password "b" is masked where it appears as a password, not in every word with a "b".
+    url = "postgresql+psycopg://alice:b@127.0.0.1:99999/synergia"
+    result = _finish(_run(["chats", "list"], {"SYNERGIA_DATABASE_URL": url}, tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "synergia: Database unavailable: cannot connect to PostgreSQL at 127.0.0.1:99999: "
+        'connection is bad: invalid port number: "99999" (check POSTGRES_SERVER / POSTGRES_PORT)'
+    ]
