@@ -329,3 +329,11 @@ def test_chats_export_takes_a_unique_prefix_of_the_id(db_url):
         assert result.returncode == 1
         assert len(result.stderr.splitlines()) == 1
         assert words in result.stderr
+
+
+def test_a_usage_error_quoting_escape_sequences_shows_them_inert(tmp_path):
+    result = run_synergia("health", "--x\x1b[2J\x1b]0;t\x07", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "synergia: unrecognized arguments: --x␛[2J␛]0;t␇ (see `synergia --help`)"
+    ]
