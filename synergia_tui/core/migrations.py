@@ -201,10 +201,18 @@ def ensure_schema(engine: Engine, *, auto_upgrade: bool) -> SchemaState:
             f"The database schema is {where}, behind this version of Synergia ({state.head}). "
             "Run `synergia db upgrade` to migrate it."
         )
+    backup = None
     if state.current is not None and engine.url.get_backend_name() == "sqlite":
         backup = backup_sqlite(engine.url, state.current)
         log.info("backed up the database to %s before migrating", backup)
-    upgrade(engine.url)
+    try:
+        upgrade(engine.url)
+    except MigrationError as exc:
+        if backup is None:
+            raise
+        raise MigrationError(
+            f"{exc.message}; the database as it was is saved in {backup}", revision=exc.revision
+        ) from exc
     return schema_state(engine)
 
 

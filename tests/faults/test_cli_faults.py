@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sqlite3
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -80,20 +82,33 @@ class Fault:
     """A broken database, the environment that points Synergia at it, and what users are told."""
 
     env: dict[str, str | None]
-    told: Callable[[tuple[str, ...]], str]
-    """The words the one line must hold for a command."""
+    told: Callable[[tuple[str, ...], str], str]
+    """The words the one line must hold, for a command and the SQLite file it was given."""
     succeeds: set[tuple[str, ...]] = field(default_factory=set)
     """Commands that legitimately succeed (they do not need what is broken)."""
+    sqlite_file: Path | None = None
+    """The broken SQLite file: each command gets its own copy, so none repairs or further
+    breaks it for the next (a failed migration on SQLite keeps the tables it made)."""
+
+    def for_command(self, number: int) -> tuple[dict[str, str | None], str]:
+        """The environment for the ``number``-th command, and its SQLite file (or "")."""
+        if self.sqlite_file is None:
+            return self.env, ""
+        copy = self.sqlite_file.parent / f"command-{number}" / self.sqlite_file.name
+        copy.parent.mkdir()
+        shutil.copyfile(self.sqlite_file, copy)
+        return {**self.env, "SYNERGIA_SQLITE_PATH": str(copy)}, str(copy)
 
 
-def _sqlite_env(path: Path) -> dict[str, str | None]:
-    return {"SYNERGIA_DATABASE_URL": None, "SYNERGIA_SQLITE_PATH": str(path)}
+def _sqlite(path: Path, told: Callable[[tuple[str, ...], str], str], **kwargs: Any) -> Fault:
+    env: dict[str, str | None] = {"SYNERGIA_DATABASE_URL": None}
+    return Fault(env, told, sqlite_file=path, **kwargs)
 
 
 def _random_bytes(tmp_path: Path) -> Fault:
     path = tmp_path / "random.db"
     path.write_bytes(os.urandom(16384))
-    return Fault(_sqlite_env(path), lambda _: f"the file is not an SQLite database: {path}")
+    return _sqlite(path, lambda _, db: f"the file is not an SQLite database: {db}")
 
 
 def _truncated(tmp_path: Path) -> Fault:
@@ -101,7 +116,7 @@ def _truncated(tmp_path: Path) -> Fault:
     migrations.upgrade(URL.create("sqlite+pysqlite", database=str(good)))
     path = tmp_path / "truncated.db"
     path.write_bytes(good.read_bytes()[:5000])
-    return Fault(_sqlite_env(path), lambda _: f"damaged (truncated or corrupt): {path}")
+    return _sqlite(path, lambda _, db: f"damaged (truncated or corrupt): {db}")
 
 
 def _postgres_unreachable(_tmp_path: Path) -> Fault:
@@ -116,7 +131,7 @@ def _postgres_unreachable(_tmp_path: Path) -> Fault:
     }
     return Fault(
         env,
-        lambda _: (
+        lambda _, __: (
             "cannot connect to PostgreSQL at 127.0.0.1:1: Connection refused "
             "(check POSTGRES_SERVER / POSTGRES_PORT)"
         ),
@@ -129,7 +144,7 @@ def _postgres_url_unreachable(_tmp_path: Path) -> Fault:
     )
     return Fault(
         {"SYNERGIA_DATABASE_URL": url_text(url.set(database="synergia"))},
-        lambda _: "cannot connect to PostgreSQL at 127.0.0.1:1",
+        lambda _, __: "cannot connect to PostgreSQL at 127.0.0.1:1",
     )
 
 
@@ -138,7 +153,7 @@ def _postgres_no_such_database(_tmp_path: Path) -> Fault:
     missing = f"synergia_missing_{os.urandom(4).hex()}"
     return Fault(
         {"SYNERGIA_DATABASE_URL": url_text(server.set(database=missing))},
-        lambda _: (
+        lambda _, __: (
             f'has no database {missing}: database "{missing}" does not exist (check POSTGRES_DB)'
         ),
     )
@@ -153,10 +168,30 @@ def _sqlite_migration_fails(tmp_path: Path) -> Fault:
     # The embedded database migrates itself: every command that opens it runs the migration.
     path = tmp_path / "in-the-way.db"
     _table_in_the_way(path)
-    return Fault(
-        _sqlite_env(path),
-        lambda _: "migration 0001 failed: table",
+    return _sqlite(
+        path,
+        lambda _, __: "migration 0001 failed: table chats already exists",
         # An empty schema has nothing to show or to downgrade.
+        succeeds={("db", "current"), ("db", "downgrade")},
+    )
+
+
+def _sqlite_later_migration_fails(tmp_path: Path) -> Fault:
+    # A database at 0003 where an interrupted batch migration left its temporary table: 0004
+    # cannot copy `messages` aside. The auto-upgrade backs the file up first and says where.
+    path = tmp_path / "at-0003.db"
+    migrations.upgrade(URL.create("sqlite+pysqlite", database=str(path)), "0003")
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE _alembic_tmp_messages (id INTEGER)")
+    told = "migration 0004 failed: table _alembic_tmp_messages already exists"
+    return _sqlite(
+        path,
+        lambda command, db: (
+            told
+            if command in {("db", "upgrade"), ("db", "reset")}  # no backup: asked for by name
+            else f"{told}; the database as it was is saved in {db}.0003."
+        ),
+        # 0003 is known: shown, and downgraded from, as asked.
         succeeds={("db", "current"), ("db", "downgrade")},
     )
 
@@ -168,6 +203,7 @@ FAULTS: dict[str, Callable[[Path], Fault]] = {
     "sqlite-random-bytes": _random_bytes,
     "sqlite-truncated": _truncated,
     "sqlite-migration-fails": _sqlite_migration_fails,
+    "sqlite-later-migration-fails": _sqlite_later_migration_fails,
 }
 
 
@@ -181,7 +217,9 @@ def postgres_table_in_the_way(postgres_databases) -> Iterator[URL]:  # type: ign
     yield url
 
 
-def assert_one_clear_line(path: tuple[str, ...], result: Result, fault: Fault) -> None:
+def assert_one_clear_line(
+    path: tuple[str, ...], result: Result, fault: Fault, sqlite_file: str = ""
+) -> None:
     where = " ".join(path)
     everything = result.stdout + result.stderr
     assert "Traceback" not in everything, where
@@ -202,15 +240,22 @@ def assert_one_clear_line(path: tuple[str, ...], result: Result, fault: Fault) -
     lines = result.stderr.splitlines()
     assert len(lines) == 1, (where, result.stderr)
     assert lines[0].startswith("synergia: "), where
-    assert fault.told(path) in lines[0], (where, lines[0])
+    assert fault.told(path, sqlite_file) in lines[0], (where, lines[0])
 
 
-def _walk(env: dict[str, str | None], cwd: Path) -> dict[tuple[str, ...], Result]:
+def _walk(fault: Fault, cwd: Path) -> dict[tuple[str, ...], Result]:
+    """Run every subcommand against ``fault`` and check what each one said."""
     # One interpreter runs them all through main() (a second each otherwise); `ask` reads a
     # piped stdin, so it runs on its own with an empty one.
     paths = [path for path in ARGV if path != ("ask",)]
-    results = dict(zip(paths, run_steps([(ARGV[p], env, cwd) for p in paths]), strict=True))
-    results[("ask",)] = _finish(_run(ARGV[("ask",)], env, cwd))
+    setups = [fault.for_command(number) for number in range(len(ARGV))]
+    steps = [(ARGV[path], env, cwd) for path, (env, _) in zip(paths, setups, strict=False)]
+    results = dict(zip(paths, run_steps(steps), strict=True))
+    ask_env, ask_file = setups[-1]
+    results[("ask",)] = _finish(_run(ARGV[("ask",)], ask_env, cwd))
+    files = dict(zip([*paths, ("ask",)], [db for _, db in setups], strict=True))
+    for path, result in results.items():
+        assert_one_clear_line(path, result, fault, files[path])
     return results
 
 
@@ -233,9 +278,7 @@ def _run(argv: list[str], env: dict[str, str | None], cwd: Path) -> subprocess.P
 
 @pytest.mark.parametrize("make_fault", FAULTS.values(), ids=FAULTS.keys())
 def test_every_subcommand_says_one_clear_line(make_fault, tmp_path):
-    fault = make_fault(tmp_path)
-    for path, result in _walk(fault.env, tmp_path).items():
-        assert_one_clear_line(path, result, fault)
+    _walk(make_fault(tmp_path), tmp_path)
 
 
 def test_a_server_schema_behind_or_a_failing_migration_on_postgres(
@@ -246,16 +289,14 @@ def test_a_server_schema_behind_or_a_failing_migration_on_postgres(
     migrating = {("db", "upgrade"), ("db", "reset")}
     fault = Fault(
         {"SYNERGIA_DATABASE_URL": url_text(postgres_table_in_the_way)},
-        lambda path: (
+        lambda path, _: (
             'migration 0001 failed: relation "chats" already exists'
             if path in migrating
             else "Run `synergia db upgrade`"
         ),
         succeeds={("db", "current"), ("db", "downgrade")},
     )
-    results = _walk(fault.env, tmp_path)
-    for path, result in results.items():
-        assert_one_clear_line(path, result, fault)
+    results = _walk(fault, tmp_path)
     assert "degraded" in results[("health",)].stdout
     # The failed migration left nothing behind: the schema is still empty.
     assert migrations.current_revision(create_engine(postgres_table_in_the_way)) is None
@@ -266,9 +307,10 @@ def test_the_installed_command_says_one_line_too(make_fault, tmp_path):
     # The walk above calls main(); here the console script itself runs, excepthooks and all.
     fault = make_fault(tmp_path)
     picked = [("chats", "list"), ("db", "upgrade"), ("ask",)]
-    processes = {path: _run(ARGV[path], fault.env, tmp_path) for path in picked}
+    setups = {path: fault.for_command(number) for number, path in enumerate(picked)}
+    processes = {path: _run(ARGV[path], setups[path][0], tmp_path) for path in picked}
     for path, process in processes.items():
-        assert_one_clear_line(path, _finish(process), fault)
+        assert_one_clear_line(path, _finish(process), fault, setups[path][1])
 
 
 def test_a_bad_port_in_the_url_names_the_setting_and_a_short_password_garbles_nothing(tmp_path):
