@@ -83,7 +83,7 @@ class ProviderBadResponseError(ProviderError):
 
 
 class MigrationError(SchemaError):
-    """A migration failed; the database stays at the revision it was at before it."""
+    """A migration failed; ``revision`` names it (None when it cannot be told)."""
 
     def __init__(self, message: str, revision: str | None = None) -> None:
         super().__init__(message)
@@ -114,14 +114,19 @@ _LOGIN = ("password authentication failed", "no password supplied", "authenticat
 _NO_DATABASE = re.compile(r'database "[^"]*" does not exist')
 _NO_ROLE = re.compile(r'role "[^"]*" does not exist')
 
-
 SECRET_MIN = 4
+"""Shorter registered secrets are left to the patterns: masking every "b" garbles the reason."""
 UNAVAILABLE = "Database unavailable: "
-"""How every storage error made from a driver error starts (the UI keys nothing on it)."""
+"""How every storage error made from a driver error starts."""
 
 
-def driver_reason(exc: BaseException, secrets: Iterable[str] = ()) -> str:
-    """The driver's own one-line reason for ``exc``, secret-free and without SQLAlchemy's links."""
+def driver_reason(exc: BaseException, secrets: Iterable[str] | None = None) -> str:
+    """The driver's own one-line reason for ``exc``, secret-free and without SQLAlchemy's links.
+
+    ``secrets`` defaults to those the settings registered (the password, API keys).
+    """
+    if secrets is None:
+        secrets = [s for s in redaction_filter().secrets if len(s) >= SECRET_MIN]
     original = getattr(exc, "orig", None) or exc
     lines = [line.strip() for line in str(original).strip().splitlines() if line.strip()]
     reason = lines[0] if lines else type(original).__name__
@@ -143,11 +148,7 @@ def storage_error(exc: BaseException, url: URL | None = None) -> StorageError:
     server that cannot be reached or refuses the login, the path of an SQLite file that is not a
     database. Passwords never appear in it.
     """
-    # The filter holds the secrets the settings registered (the password, API keys). A very
-    # short one is left to the patterns: masking every "b" would garble the reason.
-    secrets = [s for s in redaction_filter().secrets if len(s) >= SECRET_MIN]
-    reason = driver_reason(exc, secrets)
-    return StorageError(UNAVAILABLE + _explain(reason, url))
+    return StorageError(UNAVAILABLE + _explain(driver_reason(exc), url))
 
 
 def _explain(reason: str, url: URL | None) -> str:

@@ -24,14 +24,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from synergia_tui.core import paths
 from synergia_tui.core.clock import utcnow
 from synergia_tui.core.errors import (
-    SECRET_MIN,
     MigrationError,
     SchemaError,
     StorageError,
     driver_reason,
     storage_error,
 )
-from synergia_tui.core.logging import redaction_filter
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -156,7 +154,7 @@ def _migrate(step: Callable[[Config, str], None], url: URL, revision: str) -> No
         failed = _failing_revision(exc.__traceback__)
         if failed is None:  # not inside a migration: the database itself failed (e.g. down)
             raise storage_error(exc, url) from exc
-        reason = driver_reason(exc, [s for s in redaction_filter().secrets if len(s) >= SECRET_MIN])
+        reason = driver_reason(exc)
         log.error("migration %s failed: %s", failed, reason, exc_info=True)
         raise MigrationError(f"migration {failed} failed: {reason}", revision=failed) from exc
 

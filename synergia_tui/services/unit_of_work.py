@@ -11,7 +11,6 @@ from sqlmodel import Session
 
 from synergia_tui.core.db import create_session_factory, create_writer_session_factory
 from synergia_tui.core.errors import ConflictError, driver_reason, storage_error
-from synergia_tui.core.logging import redaction_filter
 from synergia_tui.repositories import ChatRepository, MessageRepository, ModelRepository
 
 log = logging.getLogger(__name__)
@@ -19,7 +18,7 @@ log = logging.getLogger(__name__)
 
 def describe_database_error(exc: BaseException) -> str:
     """A one-line, secret-free reason for a driver error."""
-    return driver_reason(exc, redaction_filter().secrets)
+    return driver_reason(exc)
 
 
 class Database:
