@@ -32,7 +32,9 @@ def _run(arguments: list[str]) -> int:
     try:
         args = parse(arguments)
     except UsageError as exc:
-        print(f"synergia: {exc}", file=sys.stderr)
+        from synergia_tui.core.safe_text import one_line  # the message quotes the arguments
+
+        print(f"synergia: {one_line(str(exc))}", file=sys.stderr)
         return 2
     if args.command is None:
         from synergia_tui.ui.launch import run_tui

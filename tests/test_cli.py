@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import uuid
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.engine import URL
+from sqlmodel import col
 
 from synergia_tui.bootstrap import build
 from synergia_tui.core import migrations
-from synergia_tui.models import AIModel, ChatRead, Message
+from synergia_tui.models import AIModel, Chat, ChatRead, Message
 from tests.conftest import settings_for
 from tests.support import add_model, run_commands, run_python, run_steps, run_synergia, url_text
 
@@ -289,3 +291,49 @@ def test_an_unusable_database_path_or_log_dir_is_one_line_not_a_traceback(tmp_pa
     for result in (db_result, log_result):
         assert len(result.stderr.splitlines()) == 1
         assert "Traceback" not in result.stderr
+
+
+def test_chats_export_takes_a_unique_prefix_of_the_id(db_url):
+    container = build(settings_for(db_url))
+    first = container.chats.create_chat(title="first")
+    second = container.chats.create_chat(title="second")
+    container.close()
+    # Two ids that share their first eight digits, and differ in the ninth.
+    shared = "455bbf0e"
+    ids = {
+        first.id: f"{shared}-1111-4111-8111-111111111111",
+        second.id: f"{shared}-2222-4222-8222-222222222222",
+    }
+    engine = build(settings_for(db_url)).db.engine
+    with engine.begin() as conn:
+        for old, new in ids.items():
+            conn.execute(update(Chat).where(col(Chat.id) == old).values(id=uuid.UUID(new)))
+    engine.dispose()
+
+    by_prefix, dashed, ambiguous, unknown, too_short = run_commands(
+        db_url,
+        ["chats", "export", f"{shared}1", "--format", "json"],
+        ["chats", "export", f"{shared}-2222", "--format", "json"],
+        ["chats", "export", shared],
+        ["chats", "export", "ffff0000"],
+        ["chats", "export", "45"],
+    )
+    assert by_prefix.returncode == 0, by_prefix.stderr
+    assert json.loads(by_prefix.stdout)["chat"]["title"] == "first"
+    assert json.loads(dashed.stdout)["chat"]["title"] == "second"
+    for result, words in (
+        (ambiguous, "Several chats' ids start with 455bbf0e: give more digits"),
+        (unknown, "No chat id starts with ffff0000"),
+        (too_short, "is not a chat id (give at least 4 of its hex digits)"),
+    ):
+        assert result.returncode == 1
+        assert len(result.stderr.splitlines()) == 1
+        assert words in result.stderr
+
+
+def test_a_usage_error_quoting_escape_sequences_shows_them_inert(tmp_path):
+    result = run_synergia("health", "--x\x1b[2J\x1b]0;t\x07", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "synergia: unrecognized arguments: --x␛[2J␛]0;t␇ (see `synergia --help`)"
+    ]

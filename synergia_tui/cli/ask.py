@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from synergia_tui.bootstrap import Container, build
+from synergia_tui.cli.output import raw_stdout
 from synergia_tui.core.config import Settings
 from synergia_tui.core.errors import (
     ConfigError,
@@ -26,7 +27,7 @@ from synergia_tui.core.errors import (
     SynergiaError,
     ValidationError,
 )
-from synergia_tui.core.safe_text import neutralize
+from synergia_tui.core.safe_text import neutralize, one_line
 from synergia_tui.models import AIModelRead
 from synergia_tui.services.replies import ReplyPlan
 from synergia_tui.services.streaming import ReplyStreamer, StorageChanged
@@ -100,7 +101,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             _last_used_model(container) if chat_model is None and not args.model else None,
         )
         if why != "named":
-            print(f"synergia: asking {neutralize(model.name)} ({why})", file=sys.stderr)
+            print(f"synergia: asking {one_line(model.name)} ({why})", file=sys.stderr)
         sent = container.conversation.send(prompt, chat_id=chat_id, model_id=model.id)
         return asyncio.run(_stream(container, sent.plan, _writer(raw)))
     finally:
@@ -108,11 +109,15 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _writer(raw: bool) -> Callable[[str], None]:
+    # --raw bypasses the CLI's neutralizing stdout (see cli.output); otherwise the text is made
+    # inert here too, so the reply is safe even when this runs outside `commands.run`.
+    out = raw_stdout() if raw else sys.stdout
+
     def write(text: str) -> None:
         # A lone surrogate cannot be encoded: it is shown as U+FFFD, as it is stored.
         text = scrub_reply(text)
-        sys.stdout.write(text if raw else neutralize(text))
-        sys.stdout.flush()
+        out.write(text if raw else neutralize(text))
+        out.flush()
 
     return write
 

@@ -5,18 +5,23 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import uuid
 from collections.abc import Callable
 from dataclasses import asdict
 
 from synergia_tui.bootstrap import Container, build
-from synergia_tui.cli.output import error, print_json, print_table
+from synergia_tui.cli.output import (
+    error,
+    neutralized_output,
+    print_json,
+    print_table,
+    raw_stdout,
+)
 from synergia_tui.core import migrations
 from synergia_tui.core.config import Settings, load_settings
-from synergia_tui.core.errors import ConfigError, NotFoundError, SynergiaError, ValidationError
+from synergia_tui.core.errors import ConfigError, NotFoundError, SynergiaError
 from synergia_tui.core.logging import configure_logging
 from synergia_tui.core.process import exit_now_if_threads_busy
-from synergia_tui.core.safe_text import neutralize, one_line
+from synergia_tui.core.safe_text import one_line
 from synergia_tui.models import AIModelCreate, AIModelRead, AIModelUpdate
 
 MODEL_COLUMNS = (
@@ -50,7 +55,8 @@ CHAT_COLUMNS = (
 
 def run(args: argparse.Namespace) -> int:
     """Run one subcommand; typed errors become a one-line message and their exit code."""
-    code = _run(args)
+    with neutralized_output():
+        code = _run(args)
     if args.command == "ask":
         # A save stuck on a database that went away must not hold the exit: the reply is in
         # the journal by now.
@@ -66,7 +72,9 @@ def _run(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise ConfigError(f"cannot open the log file: {exc}") from None
         handler = HANDLERS[args.command]
-        return handler(args, settings)
+        code = handler(args, settings)
+        sys.stdout.flush()  # here, so a reader that went away is met by the handler below
+        return code
     except SynergiaError as exc:
         error(exc.message)
         return exc.exit_code
@@ -122,8 +130,6 @@ def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
-    from alembic.util.exc import CommandError  # deferred: only `db` commands need Alembic
-
     url = settings.database_url
     container = _container(settings, check_schema=False)
     try:
@@ -135,14 +141,14 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
                 raise SynergiaError(migrations.ahead_message(state))
         if sub == "upgrade":
             migrations.upgrade(url, args.revision)
-            print(f"database at {migrations.current_revision(engine) or '(empty)'}")
+            print(f"database at {one_line(migrations.current_revision(engine) or '(empty)')}")
         elif sub == "downgrade":
             migrations.downgrade(url, args.revision)
-            print(f"database at {migrations.current_revision(engine) or '(empty)'}")
+            print(f"database at {one_line(migrations.current_revision(engine) or '(empty)')}")
         elif sub == "current":
             state = migrations.schema_state(engine)
             mark = " (head)" if state.up_to_date else f" (head is {state.head})"
-            print(f"{state.current or '(empty)'}{mark}")
+            print(f"{one_line(state.current or '(empty)')}{mark}")
         elif sub == "history":
             from alembic.script import ScriptDirectory
 
@@ -155,9 +161,7 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
                 raise ConfigError("db reset deletes every chat and model; add --yes to confirm")
             migrations.downgrade(url, "base")
             migrations.upgrade(url)
-            print(f"database reset to {migrations.current_revision(engine)}")
-    except CommandError as exc:
-        raise SynergiaError(f"migration failed: {exc}".splitlines()[0]) from None
+            print(f"database reset to {one_line(migrations.current_revision(engine) or '(empty)')}")
     finally:
         container.close()
     return 0
@@ -258,13 +262,6 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
 # -- chats ---------------------------------------------------------------------------------
 
 
-def _parse_id(raw: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw.strip())
-    except ValueError:
-        raise ValidationError(f"{raw!r} is not a chat id") from None
-
-
 def cmd_chats(args: argparse.Namespace, settings: Settings) -> int:
     container = _container(settings)
     try:
@@ -290,10 +287,14 @@ def cmd_chats(args: argparse.Namespace, settings: Settings) -> int:
         else:
             from synergia_tui.cli.export import export_json, export_markdown
 
-            export = container.chats.export_chat(_parse_id(args.chat_id))
-            text = export_json(export) if args.format == "json" else export_markdown(export)
-            # A terminal gets neutralized text; a file or pipe gets the transcript as stored.
-            sys.stdout.write(neutralize(text) if sys.stdout.isatty() else text)
+            chat = container.chats.find_chat_by_prefix(args.chat_id)
+            export = container.chats.export_chat(chat.id)
+            if args.format == "json":
+                # Valid JSON either way; without --raw no control character is left unescaped.
+                text = export_json(export, escape_controls=not args.raw)
+            else:
+                text = export_markdown(export)
+            (raw_stdout() if args.raw else sys.stdout).write(text)
     finally:
         container.close()
     return 0

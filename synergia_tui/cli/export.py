@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import json
+import re
 
 from synergia_tui.cli.output import to_jsonable
 from synergia_tui.services import ChatExport
 
+# json.dumps escapes C0 controls itself; these are the other characters core.safe_text makes
+# visible (DEL, C1 controls, bidi overrides), which it would write as they are.
+_UNESCAPED_CONTROLS = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
-def export_json(export: ChatExport) -> str:
+
+def export_json(export: ChatExport, *, escape_controls: bool = True) -> str:
+    """Every column of the chat and its messages; text stays readable (not ASCII-escaped).
+
+    With ``escape_controls`` every control character is a ``\\uXXXX`` escape: the JSON decodes to
+    exactly what is stored, and printing it cannot drive the terminal.
+    """
     data = {
         "chat": export.chat.model_dump(),
         "messages": [m.model_dump() for m in export.messages],
     }
-    return json.dumps(to_jsonable(data), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(to_jsonable(data), indent=2, ensure_ascii=False) + "\n"
+    if escape_controls:
+        # These characters can only occur inside JSON strings, where \\uXXXX means the same.
+        text = _UNESCAPED_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text
 
 
 def export_markdown(export: ChatExport) -> str:

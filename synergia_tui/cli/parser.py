@@ -83,8 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     chats_list.add_argument("--limit", type=int, default=50)
     chats_list.add_argument("--query", help="only chats whose title contains this")
     export = chats_cmd.add_parser("export", help="write a chat with all its messages")
-    export.add_argument("chat_id")
+    export.add_argument("chat_id", help="the chat's id, or a unique prefix of it")
     export.add_argument("--format", choices=("md", "json"), default="md")
+    export.add_argument(
+        "--raw",
+        action="store_true",
+        help="write the stored text as it is, control characters included (for piping code)",
+    )
 
     ask = commands.add_parser("ask", help="stream a reply to stdout")
     ask.add_argument(

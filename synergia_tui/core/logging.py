@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from synergia_tui.core import paths
+from synergia_tui.core.safe_text import neutralize
 
 LOG_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
 MAX_BYTES = 10 * 1024 * 1024
@@ -59,7 +60,12 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """Scrubs each record's final text (message, arguments and traceback) before it is written."""
+    """Scrubs each record's final text (message, arguments and traceback) before it is written.
+
+    Secrets are masked, and control characters made visible (newlines and tabs kept): a provider's
+    error body or a chat title quoted in a message must not drive the terminal of whoever runs
+    `less` or `tail -f` on the log.
+    """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
@@ -71,15 +77,20 @@ class RedactingFilter(logging.Filter):
             self.secrets.add(secret)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage(), self.secrets)
+        record.msg = self._clean(record.getMessage())
         record.args = None
         if record.exc_info:
             formatter = logging.Formatter()
-            record.exc_text = redact(formatter.formatException(record.exc_info), self.secrets)
+            record.exc_text = self._clean(formatter.formatException(record.exc_info))
             record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = self._clean(record.exc_text)
         if record.stack_info:
-            record.stack_info = redact(record.stack_info, self.secrets)
+            record.stack_info = self._clean(record.stack_info)
         return True
+
+    def _clean(self, text: str) -> str:
+        return neutralize(redact(text, self.secrets))
 
 
 _filter = RedactingFilter()

@@ -10,16 +10,26 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from synergia_tui.core import paths
 from synergia_tui.core.clock import utcnow
-from synergia_tui.core.errors import SchemaError, StorageError
+from synergia_tui.core.errors import (
+    MigrationError,
+    SchemaError,
+    StorageError,
+    driver_reason,
+    storage_error,
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -65,11 +75,20 @@ def head_revision() -> str | None:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (None for an empty database)."""
-    with engine.connect() as connection:
+    with database_errors(engine.url), engine.connect() as connection:
         if not inspect(connection).has_table("alembic_version"):
             return None
         rows = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
         return next(iter(sorted(rows)), None)
+
+
+@contextmanager
+def database_errors(url: URL) -> Iterator[None]:
+    """Driver errors leave as the StorageError that says what failed and how to fix it."""
+    try:
+        yield
+    except (SQLAlchemyError, sqlite3.Error) as exc:
+        raise storage_error(exc, url) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,17 +128,49 @@ def _private_sqlite_file(url: URL) -> None:
 
 
 def upgrade(url: URL, revision: str = "head") -> None:
+    """Migrate up to ``revision``; a failure is a MigrationError naming the migration."""
     from alembic import command
 
     _private_sqlite_file(url)
-    command.upgrade(alembic_config(url), revision)
+    _migrate(command.upgrade, url, revision)
 
 
 def downgrade(url: URL, revision: str) -> None:
+    """Migrate down to ``revision``; a failure is a MigrationError naming the migration."""
     from alembic import command
 
     _private_sqlite_file(url)
-    command.downgrade(alembic_config(url), revision)
+    _migrate(command.downgrade, url, revision)
+
+
+def _migrate(step: Callable[[Config, str], None], url: URL, revision: str) -> None:
+    from alembic.util.exc import CommandError
+
+    try:
+        step(alembic_config(url), revision)
+    except CommandError as exc:  # an unknown revision, a broken history
+        raise SchemaError(f"cannot migrate to {revision}: {driver_reason(exc)}") from None
+    except (SQLAlchemyError, sqlite3.Error) as exc:
+        failed = _failing_revision(exc.__traceback__)
+        if failed is None:  # not inside a migration: the database itself failed (e.g. down)
+            raise storage_error(exc, url) from exc
+        reason = driver_reason(exc)
+        log.error("migration %s failed: %s", failed, reason, exc_info=True)
+        raise MigrationError(f"migration {failed} failed: {reason}", revision=failed) from exc
+
+
+def _failing_revision(tb: TracebackType | None) -> str | None:
+    """The revision whose migration script the traceback went through (the innermost one)."""
+    versions = str(paths.resource("migrations") / "versions")
+    found = None
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_filename.startswith(versions):
+            revision = frame.f_globals.get("revision")
+            if isinstance(revision, str):
+                found = revision
+        tb = tb.tb_next
+    return found
 
 
 def ahead_message(state: SchemaState) -> str:
@@ -148,10 +199,18 @@ def ensure_schema(engine: Engine, *, auto_upgrade: bool) -> SchemaState:
             f"The database schema is {where}, behind this version of Synergia ({state.head}). "
             "Run `synergia db upgrade` to migrate it."
         )
+    backup = None
     if state.current is not None and engine.url.get_backend_name() == "sqlite":
         backup = backup_sqlite(engine.url, state.current)
         log.info("backed up the database to %s before migrating", backup)
-    upgrade(engine.url)
+    try:
+        upgrade(engine.url)
+    except MigrationError as exc:
+        if backup is None:
+            raise
+        raise MigrationError(
+            f"{exc.message}; the database as it was is saved in {backup}", revision=exc.revision
+        ) from exc
     return schema_state(engine)
 
 
@@ -161,7 +220,7 @@ def backup_sqlite(url: URL, revision: str) -> Path:
     stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
     target = source.with_name(f"{source.name}.{revision}.{stamp}.bak")
     paths.private_file(target)
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+    with database_errors(url), sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
         src.backup(dst)
     target.chmod(0o600)
     return target

@@ -10,8 +10,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
 from synergia_tui.core.db import create_session_factory, create_writer_session_factory
-from synergia_tui.core.errors import ConflictError, StorageError
-from synergia_tui.core.logging import redact
+from synergia_tui.core.errors import ConflictError, driver_reason, storage_error
 from synergia_tui.repositories import ChatRepository, MessageRepository, ModelRepository
 
 log = logging.getLogger(__name__)
@@ -19,10 +18,7 @@ log = logging.getLogger(__name__)
 
 def describe_database_error(exc: BaseException) -> str:
     """A one-line, secret-free reason for a driver error."""
-    original = getattr(exc, "orig", None) or exc
-    text = str(original).strip().splitlines()
-    reason = text[0] if text else type(original).__name__
-    return redact(reason)[:300]
+    return driver_reason(exc)
 
 
 class Database:
@@ -78,5 +74,6 @@ class UnitOfWork:
                 f"The change conflicts with stored data: {describe_database_error(exc)}"
             ) from exc
         if isinstance(exc, SQLAlchemyError):
-            log.warning("database error: %s", describe_database_error(exc))
-            raise StorageError(f"Database unavailable: {describe_database_error(exc)}") from exc
+            error = storage_error(exc, self.session.get_bind().engine.url)
+            log.warning("database error: %s", error)
+            raise error from exc
