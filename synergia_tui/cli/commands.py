@@ -18,6 +18,7 @@ from synergia_tui.cli.output import (
 )
 from synergia_tui.core import migrations
 from synergia_tui.core.config import Settings, load_settings
+from synergia_tui.core.db import require_writable
 from synergia_tui.core.errors import ConfigError, NotFoundError, SynergiaError
 from synergia_tui.core.logging import configure_logging
 from synergia_tui.core.process import exit_now_if_threads_busy
@@ -119,6 +120,8 @@ def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
         if db.reachable:
             print(f"reachable: yes ({db.latency_ms:.1f} ms)")
             print(f"schema:    {db.revision or '(empty)'} (code head {db.head})")
+            if db.integrity is not None:
+                print(f"integrity: {db.integrity}")
         else:
             print(f"reachable: no: {one_line(db.error or 'unknown reason')}")
         for problem in report.problems:
@@ -136,6 +139,7 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
         engine = container.db.engine
         sub = args.db_command
         if sub in ("upgrade", "downgrade", "reset"):
+            require_writable(engine)  # one line, before anything tries to write
             state = migrations.schema_state(engine)
             if state.ahead:
                 raise SynergiaError(migrations.ahead_message(state))

@@ -221,10 +221,6 @@ def test_an_immutable_database_file_is_read_but_not_written(tmp_path):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs cli/commands.py cmd_db to call core.db.require_writable before migrating",
-)
 def test_db_upgrade_of_a_read_only_database_says_so_in_one_line(tmp_path):
     database = tmp_path / "ro" / "synergia.db"
     _filled_database(database)
