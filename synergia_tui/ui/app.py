@@ -45,6 +45,7 @@ FULL_GC_MAX_S = 60.0
 FULL_GC_NEVER = 1_000_000
 HANGUP_EXIT_CODE = 129  # 128 + SIGHUP, what a shell reports for a hung-up child
 TERMINATED_EXIT_CODE = 143  # 128 + SIGTERM
+INTERRUPTED_EXIT_CODE = 130  # 128 + SIGINT
 STARTUP_RETRY_S = 5.0
 HANGUP_SAVE_S = 2.0
 
@@ -187,7 +188,9 @@ class SynergiaApp(App[int]):
         try:
             loop = asyncio.get_running_loop()
             loop.add_signal_handler(signal.SIGHUP, self.hang_up)
-            loop.add_signal_handler(signal.SIGTERM, self.terminated)
+            loop.add_signal_handler(signal.SIGTERM, self.terminated, TERMINATED_EXIT_CODE)
+            # ctrl+c is a key in the TUI; a SIGINT sent by kill ends it as SIGTERM does.
+            loop.add_signal_handler(signal.SIGINT, self.terminated, INTERRUPTED_EXIT_CODE)
         except (NotImplementedError, RuntimeError, ValueError):
             log.info("no signal handlers on this platform")  # e.g. Windows, or not main thread
 
@@ -206,14 +209,14 @@ class SynergiaApp(App[int]):
         await self.stop_replies()
         self.exit()
 
-    def terminated(self) -> None:
-        """SIGTERM: end as a quit does (the terminal is restored), with 128 + 15."""
-        log.info("terminated by a signal; exiting")
-        self.run_worker(self._terminate(), group="hang-up")
+    def terminated(self, code: int = 143) -> None:
+        """SIGTERM or SIGINT: end as a quit does (the terminal is restored), with 128 + N."""
+        log.info("ended by a signal; exiting with %d", code)
+        self.run_worker(self._terminate(code), group="hang-up")
 
-    async def _terminate(self) -> None:
+    async def _terminate(self, code: int) -> None:
         await self.stop_replies()
-        self.exit(return_code=TERMINATED_EXIT_CODE)
+        self.exit(return_code=code)
 
     def hang_up(self) -> None:
         """The terminal went away: store what is in flight, then leave at once."""

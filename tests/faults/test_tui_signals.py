@@ -115,9 +115,16 @@ def _reply_row(database: Path) -> tuple[str, str] | None:
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("database", ["healthy", "locked"])
-def test_sigterm_mid_reply_restores_the_terminal_and_keeps_every_word(
-    tui_env, tmp_path, fake_provider, database
+@pytest.mark.parametrize(
+    ("signum", "expected", "database"),
+    [
+        (signal.SIGTERM, 143, "healthy"),
+        (signal.SIGTERM, 143, "locked"),
+        (signal.SIGINT, 130, "healthy"),
+    ],
+)
+def test_a_signal_mid_reply_restores_the_terminal_and_keeps_every_word(
+    tui_env, tmp_path, fake_provider, signum, expected, database
 ):
     db_file = tmp_path / "data" / "synergia" / "synergia.db"
     fake_provider.script = Script(
@@ -138,7 +145,7 @@ def test_sigterm_mid_reply_restores_the_terminal_and_keeps_every_word(
         try:
             time.sleep(1.5)  # more of the reply arrives (and cannot be saved, when locked)
             signalled = time.monotonic()
-            terminal.process.send_signal(signal.SIGTERM)
+            terminal.process.send_signal(signum)
             code = terminal.process.wait(timeout=15)
             took = time.monotonic() - signalled
             journal = ReplyJournal(tmp_path / "state" / "synergia" / "journal").entries()
@@ -147,7 +154,7 @@ def test_sigterm_mid_reply_restores_the_terminal_and_keeps_every_word(
                 lock.__exit__(None, None, None)
     finally:
         terminal.close()
-    assert code == 143
+    assert code == expected
     assert took < 5, f"took {took:.1f} s to end"
     # The terminal was given back as it was: alternate screen left, cursor shown again.
     tail = bytes(terminal.output[-4000:])
