@@ -17,7 +17,7 @@ from textual.widgets import Input
 
 from synergia_tui.models import AIModelCreate, Chat, Message
 from synergia_tui.services.streaming import estimate_tokens
-from synergia_tui.ui.screens.main import BUSY
+from synergia_tui.ui.widgets.chat_column import BUSY
 from synergia_tui.ui.screens.model_picker import ModelPickerScreen
 from synergia_tui.ui.widgets.chat_sidebar import LIVE_MARK
 from tests.fake_provider_server import Script, fake_provider  # noqa: F401
@@ -60,7 +60,7 @@ def words(stem: str, count: int) -> str:
     return " ".join(f"{stem}{i}" for i in range(count))
 
 
-def slow_reply(fake_provider, stem: str = "part", count: int = 30, rate: float = 6) -> str:
+def slow_reply(fake_provider, stem: str = "part", count: int = 60, rate: float = 6) -> str:
     """Serve a reply of ``count`` words at ``rate`` words a second: long enough to act during,
     and slow enough that the app is idle between words (a busy app makes each ``pilot.press``
     wait up to a second or two for it to settle)."""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Markdown
@@ -30,6 +30,7 @@ from synergia_tui.ui.screens.confirm import ask
 from synergia_tui.ui.screens.main_keys import MAIN_BINDINGS
 from synergia_tui.ui.screens.model_choice import ModelChoice
 from synergia_tui.ui.screens.text_prompt import TextPromptScreen
+from synergia_tui.ui.widgets.chat_column import ChatColumn
 from synergia_tui.ui.widgets.chat_sidebar import CHAT_PAGE, ChatFilter, ChatSidebar
 from synergia_tui.ui.widgets.message_pane import MessagePane
 from synergia_tui.ui.widgets.prompt_box import PromptBox
@@ -43,8 +44,6 @@ if TYPE_CHECKING:
 
 NO_CHAT = "No chat open. Type a prompt below to start one, or pick a chat on the left."
 NOT_READY = "The database is still opening; try again in a moment."
-BUSY = "A reply is streaming in this chat; escape stops it."
-CONTINUE = "Continue exactly where your last answer stopped."
 
 
 class MainScreen(Screen[None]):
@@ -62,6 +61,8 @@ class MainScreen(Screen[None]):
     default_model: reactive[AIModelRead | None] = reactive(None, repaint=False)
     """The model a new chat starts with: the first enabled one, until the user picks."""
     model_name: reactive[str | None] = reactive(None, repaint=False)
+    current_model_id: reactive[uuid.UUID | None] = reactive(None, repaint=False)
+    """The model a prompt goes to: the open chat's, else the default; bound to the room."""
     """The current model's name (the open chat's, else the default), bound to the status bar."""
 
     def __init__(
@@ -93,14 +94,13 @@ class MainScreen(Screen[None]):
             yield ChatSidebar(clock=self.clock, page_size=self.chat_page, id="sidebar").data_bind(
                 MainScreen.current_chat
             )
-            with Vertical(id="chat-column"):
-                yield MessagePane(id="message-pane")
-                yield PromptBox(id="prompt")
+            yield ChatColumn(id="chat-column").data_bind(
+                MainScreen.current_chat, model_id=MainScreen.current_model_id
+            )
         yield StatusBar(self.version, id="status-bar").data_bind(
             MainScreen.model_name, MainScreen.current_chat
         )
         yield Footer()
-        yield ReplyEngine()
         yield ModelChoice(offer_first_run=self.offer_first_run)
 
     @property
@@ -124,8 +124,18 @@ class MainScreen(Screen[None]):
         return self.query_one(ReplyEngine)
 
     @property
+    def column(self) -> ChatColumn:
+        return self.query_one(ChatColumn)
+
+    @property
     def model_choice(self) -> ModelChoice:
         return self.query_one(ModelChoice)
+
+    def compute_current_model_id(self) -> uuid.UUID | None:
+        chat = self.current_chat
+        if chat is not None and chat.model_id is not None:
+            return chat.model_id
+        return self.default_model.id if self.default_model else None
 
     def compute_model_name(self) -> str | None:
         chat = self.current_chat
@@ -142,7 +152,7 @@ class MainScreen(Screen[None]):
     async def on_database_ready(self, message: DatabaseReady) -> None:
         """The database stack is up: hand it to the widgets, load chats, start health checks."""
         services = self.services = message.services
-        self._unavailable = None
+        self._unavailable = self.column.unavailable = None
         self.sidebar.services = self.pane.services = self.status_bar.services = services
         self.model_choice.services = services
         self.services_for_engine(services)
@@ -157,7 +167,7 @@ class MainScreen(Screen[None]):
 
     async def on_database_unavailable(self, message: DatabaseUnavailable) -> None:
         """The database could not be opened (unreachable, schema behind, ...)."""
-        self._unavailable = message.message
+        self._unavailable = self.column.unavailable = message.message
         self.sidebar.set_loading(False)
         self.status_bar.starting = "unavailable"
         self.status_bar.add_class("-db-down")
@@ -181,7 +191,8 @@ class MainScreen(Screen[None]):
     async def _chat_opened(self, event: MessagePane.ChatOpened) -> None:
         chat = event.chat
         self.current_chat = chat
-        await self.resume_live_views(chat.id)
+        await self.column.resume(chat.id)
+        self._show_live()
         self.refresh_usage()
         self.sidebar.select_chat(chat.id)
         if event.focus_prompt:
@@ -305,38 +316,11 @@ class MainScreen(Screen[None]):
 
     # -- sending -------------------------------------------------------------------------------
 
-    @on(PromptBox.Submitted)
-    def _prompt_submitted(self, event: PromptBox.Submitted) -> None:
-        if not event.text.strip():
-            return  # empty prompts are not sent
-        if self._services_or_none() is None:
-            return
-        chat = self.current_chat
-        model_id = self._current_model_id()
-        if model_id is None:
-            self.notify("No model to send to: press ctrl+o to pick or add one.", severity="warning")
-            return
-        if not self.engine.send(event.text, chat.id if chat else None, model_id):
-            # The prompt stays in the box, to send once the reply in flight has ended.
-            self.notify(BUSY, severity="warning")
-            return
-        self.prompt.clear()
-
-    @on(PromptBox.Changed)
-    def _prompt_changed(self) -> None:
-        if self.prompt.text:
-            self.engine.warm_up(self._current_model_id())
-
     @on(PromptBox.LargePaste)
     def _large_paste(self, event: PromptBox.LargePaste) -> None:
         text = event.text
         question = f"Insert a paste of {len(text):,} characters ({len(text.splitlines()):,} lines)?"
         ask(self.app, question, lambda: self.prompt.insert_paste(text), label="Insert")
-
-    def _restore_prompt(self, text: str) -> None:
-        if not self.prompt.text:
-            self.prompt.text = text
-            self.prompt.move_cursor(self.prompt.document.end)
 
     # -- replies: the engine streams them, the screen shows them --------------------------------
 
@@ -349,71 +333,36 @@ class MainScreen(Screen[None]):
 
     def action_retry_reply(self) -> None:
         """Answer the newest prompt of the open chat again (after an error, or to regenerate)."""
-        chat = self.current_chat
-        if chat is None:
-            self.notify("No chat open.", severity="warning")
-            return
-        if self._services_or_none() is None:
-            return
-        if not self.engine.answer_again(chat.id):
-            self.notify(BUSY, severity="warning")
+        self.column.answer_again()
 
     def action_continue_reply(self) -> None:
-        """Have the model go on from where the open chat's last reply was cut (a new turn)."""
-        chat = self.current_chat
-        reply = self.pane.last_reply()
-        if chat is None or reply is None or not reply.cut_at_limit:
-            self.notify("The last reply did not stop at the token limit.", severity="warning")
-            return
-        if not self.engine.send(CONTINUE, chat.id, self._current_model_id()):
-            self.notify(BUSY, severity="warning")
+        """Have the model go on from a reply that stopped at the token limit."""
+        self.column.continue_reply()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The stop key is offered (and shown in the footer) only while this chat streams."""
-        if action == "stop_reply":
-            chat = self.current_chat
-            return chat is not None and self.engine.is_live(chat.id)
-        return True
+        return self.column.can_stop() if action == "stop_reply" else True
 
     def action_stop_reply(self) -> None:
         """Stop the open chat's streaming reply: what arrived is kept, marked cancelled."""
-        chat = self.current_chat
-        if chat is not None:
-            self.engine.stop(chat.id)
+        self.column.stop()
 
     @on(ChatFilter.Left)
     def _filter_left(self) -> None:
         self.prompt.focus()  # escape in the chat filter goes back to the prompt; it stops nothing
 
     @on(ReplyEngine.Sent)
-    async def _reply_sent(self, event: ReplyEngine.Sent) -> None:
+    def _reply_sent(self, event: ReplyEngine.Sent) -> None:
         sent = event.sent
-        if self.current_chat is None and event.claim == NEW_CHAT:
-            self.current_chat = sent.chat
-            await self.pane.show_messages([sent.prompt], has_older=False)
-        elif self.current_chat is not None and self.current_chat.id == sent.chat.id:
-            self.current_chat = sent.chat
-            self.pane.add_message(sent.prompt)
+        if self.current_chat is None and event.claim == NEW_CHAT or self._on_screen(sent.chat.id):
+            self.current_chat = sent.chat  # the room has shown the prompt
         self.sidebar.now = self.clock()
         self.sidebar.upsert_chat(sent.chat)
         self.refresh_usage()
 
     @on(ReplyEngine.Started)
-    async def _reply_started(self, event: ReplyEngine.Started) -> None:
-        if self._on_screen(event.chat_id):
-            await self.pane.start_reply(event.message)
-        self._show_live()
-
-    @on(ReplyEngine.Progressed)
-    async def _reply_progressed(self, event: ReplyEngine.Progressed) -> None:
-        text = self.engine.take(event.chat_id)
-        message = self.engine.message_of(event.chat_id)
-        if message is not None and self._on_screen(event.chat_id):
-            await self.pane.grow_reply(message.id, text)
-
     @on(ReplyEngine.Finished)
-    async def _reply_finished(self, event: ReplyEngine.Finished) -> None:
-        await self.pane.end_reply(event.message)
+    def _reply_started_or_ended(self) -> None:
         self._show_live()
 
     @on(ReplyEngine.Settled)
@@ -424,8 +373,6 @@ class MainScreen(Screen[None]):
 
     @on(ReplyEngine.Failed)
     def _reply_failed(self, event: ReplyEngine.Failed) -> None:
-        if event.text:
-            self._restore_prompt(event.text)
         self._report(event.error)
 
     @on(ReplyEngine.StorageChanged)
@@ -442,14 +389,6 @@ class MainScreen(Screen[None]):
         chat = self.current_chat
         self.status_bar.streaming = chat is not None and self.engine.is_live(chat.id)
         self.refresh_bindings()
-
-    async def resume_live_views(self, chat_id: uuid.UUID) -> None:
-        """After a chat is (re)opened, reconnect its streaming reply to the new view."""
-        message = self.engine.message_of(chat_id)
-        if message is not None:
-            self.engine.take(chat_id)  # all of it is shown by resume_reply
-            await self.pane.resume_reply(message.id, self.engine.text_of(chat_id))
-        self._show_live()
 
     def _on_screen(self, chat_id: uuid.UUID) -> bool:
         return self.current_chat is not None and self.current_chat.id == chat_id
@@ -487,6 +426,4 @@ class MainScreen(Screen[None]):
         return self.current_chat
 
     def _current_model_id(self) -> uuid.UUID | None:
-        if self.current_chat is not None and self.current_chat.model_id is not None:
-            return self.current_chat.model_id
-        return self.default_model.id if self.default_model else None
+        return self.current_model_id

@@ -1,0 +1,164 @@
+"""The conversation room: the open chat's messages, the prompt box, and the reply engine.
+
+The screen binds the open chat and its model down (``current_chat``, ``model_id``) and tells
+the room whether it can send (``unavailable``). The room sends what is typed through the engine,
+and routes the engine's messages to the pane: a prompt stored, a reply started, grown, ended.
+Those messages then go on up, for the screen to update the chat list and the status bar.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.containers import Vertical
+from textual.reactive import reactive
+
+from synergia_tui.ui.widgets.message_pane import MessagePane
+from synergia_tui.ui.widgets.prompt_box import PromptBox
+from synergia_tui.ui.widgets.reply_engine import NEW_CHAT, ReplyEngine
+
+if TYPE_CHECKING:
+    from textual.app import ComposeResult
+
+    from synergia_tui.models import ChatRead
+
+NOT_READY = "The database is still opening; try again in a moment."
+BUSY = "A reply is streaming in this chat; escape stops it."
+CONTINUE = "Continue exactly where your last answer stopped."
+
+
+class ChatColumn(Vertical):
+    """Messages above, the prompt below, the engine unseen; see the module docstring."""
+
+    current_chat: reactive[ChatRead | None] = reactive(None, repaint=False)
+    model_id: reactive[uuid.UUID | None] = reactive(None, repaint=False)
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.unavailable: str | None = None
+        """Why the database cannot be used, once start-up said so (None: fine, or opening)."""
+
+    def compose(self) -> ComposeResult:
+        yield MessagePane(id="message-pane")
+        yield PromptBox(id="prompt")
+        yield ReplyEngine()
+
+    @property
+    def pane(self) -> MessagePane:
+        return self.query_one(MessagePane)
+
+    @property
+    def prompt(self) -> PromptBox:
+        return self.query_one(PromptBox)
+
+    @property
+    def engine(self) -> ReplyEngine:
+        return self.query_one(ReplyEngine)
+
+    # -- what the user asks for ----------------------------------------------------------------
+
+    def ready(self) -> bool:
+        """Replies can be sent; if not, the user is told why."""
+        if self.engine.services is not None:
+            return True
+        reason = f"Synergia cannot use the database: {self.unavailable}"
+        self.notify(reason if self.unavailable else NOT_READY, severity="warning")
+        return False
+
+    @on(PromptBox.Submitted)
+    def _submitted(self, event: PromptBox.Submitted) -> None:
+        event.stop()
+        if not event.text.strip() or not self.ready():
+            return  # empty prompts are not sent
+        if self.model_id is None:
+            self.notify("No model to send to: press ctrl+o to pick or add one.", severity="warning")
+            return
+        chat = self.current_chat
+        if not self.engine.send(event.text, chat.id if chat else None, self.model_id):
+            # The prompt stays in the box, to send once the reply in flight has ended.
+            self.notify(BUSY, severity="warning")
+            return
+        self.prompt.clear()
+
+    @on(PromptBox.Changed)
+    def _typing(self, event: PromptBox.Changed) -> None:
+        event.stop()
+        if self.prompt.text:
+            self.engine.warm_up(self.model_id)
+
+    def answer_again(self) -> None:
+        """Answer the open chat's newest prompt again (after an error, or to regenerate)."""
+        chat = self.current_chat
+        if chat is None:
+            self.notify("No chat open.", severity="warning")
+        elif self.ready() and not self.engine.answer_again(chat.id):
+            self.notify(BUSY, severity="warning")
+
+    def continue_reply(self) -> None:
+        """Have the model go on from where the open chat's last reply was cut (a new turn)."""
+        chat = self.current_chat
+        reply = self.pane.last_reply()
+        if chat is None or reply is None or not reply.cut_at_limit:
+            self.notify("The last reply did not stop at the token limit.", severity="warning")
+        elif self.ready() and not self.engine.send(CONTINUE, chat.id, self.model_id):
+            self.notify(BUSY, severity="warning")
+
+    def can_stop(self) -> bool:
+        return self.current_chat is not None and self.engine.is_live(self.current_chat.id)
+
+    def stop(self) -> None:
+        """Stop the open chat's streaming reply: what arrived is kept, marked cancelled."""
+        if self.current_chat is not None:
+            self.engine.stop(self.current_chat.id)
+
+    def restore_prompt(self, text: str) -> None:
+        if not self.prompt.text:
+            self.prompt.text = text
+            self.prompt.move_cursor(self.prompt.document.end)
+
+    # -- the engine's messages, shown in the pane (then on up) ---------------------------------
+
+    def _here(self, chat_id: uuid.UUID) -> bool:
+        return self.current_chat is not None and self.current_chat.id == chat_id
+
+    @on(ReplyEngine.Sent)
+    async def _sent(self, event: ReplyEngine.Sent) -> None:
+        sent = event.sent
+        if self.current_chat is None and event.claim == NEW_CHAT:
+            # Taken now, not when the screen's binding catches up: the reply's Started is next.
+            self.current_chat = sent.chat
+            await self.pane.show_messages([sent.prompt], has_older=False)
+        elif self._here(sent.chat.id):
+            self.current_chat = sent.chat
+            self.pane.add_message(sent.prompt)
+
+    @on(ReplyEngine.Started)
+    async def _started(self, event: ReplyEngine.Started) -> None:
+        if self._here(event.chat_id):
+            await self.pane.start_reply(event.message)
+
+    @on(ReplyEngine.Progressed)
+    async def _progressed(self, event: ReplyEngine.Progressed) -> None:
+        event.stop()
+        text = self.engine.take(event.chat_id)
+        message = self.engine.message_of(event.chat_id)
+        if message is not None and self._here(event.chat_id):
+            await self.pane.grow_reply(message.id, text)
+
+    @on(ReplyEngine.Finished)
+    async def _finished(self, event: ReplyEngine.Finished) -> None:
+        await self.pane.end_reply(event.message)
+
+    @on(ReplyEngine.Failed)
+    def _failed(self, event: ReplyEngine.Failed) -> None:
+        if event.text:
+            self.restore_prompt(event.text)
+
+    async def resume(self, chat_id: uuid.UUID) -> None:
+        """After a chat is (re)opened, reconnect its streaming reply to the new view."""
+        message = self.engine.message_of(chat_id)
+        if message is not None:
+            self.engine.take(chat_id)  # all of it is shown by resume_reply
+            await self.pane.resume_reply(message.id, self.engine.text_of(chat_id))
