@@ -17,8 +17,8 @@ from textual.widgets import Input
 
 from synergia_tui.models import AIModelCreate, Chat, Message
 from synergia_tui.services.streaming import estimate_tokens
-from synergia_tui.ui.widgets.chat_column import BUSY
 from synergia_tui.ui.screens.model_picker import ModelPickerScreen
+from synergia_tui.ui.widgets.chat_column import BUSY
 from synergia_tui.ui.widgets.chat_sidebar import LIVE_MARK
 from tests.fake_provider_server import Script, fake_provider  # noqa: F401
 from tests.ui.conftest import notifications, screen_text, settle

@@ -37,7 +37,7 @@ async def test_keys_on_an_empty_server_schema_say_to_run_db_upgrade(postgres_dat
         # Start-up finds the schema missing and says so in the pane.
         for _ in range(200):
             await pilot.pause(0.02)
-            if app.main_screen._unavailable:
+            if app.main_screen.column.unavailable:
                 break
         await pilot.press("ctrl+n")
         shown = await _until_notified(pilot, app, "synergia db upgrade")

@@ -262,7 +262,7 @@ def test_a_key_on_an_empty_server_schema(snap_compare, postgres_databases):
     async def run_before(pilot):
         for _ in range(STEADY_ROUNDS * 2):
             await pilot.pause(0.02)
-            if app.main_screen._unavailable:
+            if app.main_screen.column.unavailable:
                 break
         app.main_screen.prompt.cursor_blink = False
         await pilot.press("ctrl+n")

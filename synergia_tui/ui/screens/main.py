@@ -1,10 +1,11 @@
-"""The main screen: composes the sidebar, message pane, prompt box and status bar, and routes.
+"""The main screen: composes the rooms (sidebar, conversation, status bar, model choice) and
+routes between them.
 
-Attributes down, messages up: each widget loads its own data in workers (the sidebar its
-chats, the pane its messages, the status bar health and usage) and posts what happened; this
-screen holds the open chat and the current model as reactives bound down to the widgets, and
-asks the user (dialogs) before anything is changed. The app posts it ``DatabaseReady`` or
-``DatabaseUnavailable``; the screen never imports the app.
+Attributes down, messages up: each room loads its own data in workers (the sidebar its chats,
+the conversation its messages and replies, the status bar health and usage, the model choice
+the models) and posts what happened; this screen holds the open chat and the current model as
+reactives bound down, and asks the user (dialogs) before anything is changed. The app posts it
+``DatabaseReady`` or ``DatabaseUnavailable``; the screen never imports the app.
 """
 
 from __future__ import annotations
@@ -61,9 +62,9 @@ class MainScreen(Screen[None]):
     default_model: reactive[AIModelRead | None] = reactive(None, repaint=False)
     """The model a new chat starts with: the first enabled one, until the user picks."""
     model_name: reactive[str | None] = reactive(None, repaint=False)
+    """The current model's name (the open chat's, else the default), bound to the status bar."""
     current_model_id: reactive[uuid.UUID | None] = reactive(None, repaint=False)
     """The model a prompt goes to: the open chat's, else the default; bound to the room."""
-    """The current model's name (the open chat's, else the default), bound to the status bar."""
 
     def __init__(
         self,
@@ -81,7 +82,6 @@ class MainScreen(Screen[None]):
         self.chat_page = chat_page
         self.offer_first_run = offer_first_run
         self.services: AsyncServices | None = None
-        self._unavailable: str | None = None
 
     def set_aside_loaded_objects(self) -> None:
         """Ask the app to freeze what is loaded by now (see ``SetAsideLoadedObjects``)."""
@@ -152,7 +152,7 @@ class MainScreen(Screen[None]):
     async def on_database_ready(self, message: DatabaseReady) -> None:
         """The database stack is up: hand it to the widgets, load chats, start health checks."""
         services = self.services = message.services
-        self._unavailable = self.column.unavailable = None
+        self.column.unavailable = None
         self.sidebar.services = self.pane.services = self.status_bar.services = services
         self.model_choice.services = services
         self.services_for_engine(services)
@@ -167,7 +167,7 @@ class MainScreen(Screen[None]):
 
     async def on_database_unavailable(self, message: DatabaseUnavailable) -> None:
         """The database could not be opened (unreachable, schema behind, ...)."""
-        self._unavailable = self.column.unavailable = message.message
+        self.column.unavailable = message.message
         self.sidebar.set_loading(False)
         self.status_bar.starting = "unavailable"
         self.status_bar.add_class("-db-down")
@@ -271,7 +271,7 @@ class MainScreen(Screen[None]):
 
     def action_models(self) -> None:
         if self._services_or_none() is not None:
-            self.model_choice.pick(self._current_model_id(), self.current_chat)
+            self.model_choice.pick(self.current_model_id, self.current_chat)
 
     @on(ModelChoice.DefaultChosen)
     async def _default_chosen(self, event: ModelChoice.DefaultChosen) -> None:
@@ -409,8 +409,9 @@ class MainScreen(Screen[None]):
         if self.services is None and not quiet:
             # Why the database cannot be used (its fix, e.g. "run synergia db upgrade"), once
             # start-up said so; until then it is only still opening.
-            reason = f"Synergia cannot use the database: {self._unavailable}"
-            self.notify(reason if self._unavailable else NOT_READY, severity="warning")
+            why = self.column.unavailable
+            reason = f"Synergia cannot use the database: {why}"
+            self.notify(reason if why else NOT_READY, severity="warning")
         return self.services
 
     def _report(self, err: SynergiaError) -> None:
@@ -424,6 +425,3 @@ class MainScreen(Screen[None]):
         if self.sidebar.chat_list.has_focus:
             return self.sidebar.highlighted_chat
         return self.current_chat
-
-    def _current_model_id(self) -> uuid.UUID | None:
-        return self.current_model_id
