@@ -31,8 +31,9 @@ def _uv_or_skip() -> list[str]:
 
     Without uv the test skips, except under CI=true, where it fails: CI must build the wheel.
     """
-    uv = shutil.which("uv")
-    if uv is not None:
+    # `uv run` (as `make test` runs pytest) names its own binary in $UV.
+    uv = os.environ.get("UV") or shutil.which("uv")
+    if uv is not None and os.access(uv, os.X_OK):
         return [uv]
     for python in dict.fromkeys(filter(None, (sys.executable, shutil.which("python3")))):
         probe = subprocess.run(
