@@ -72,12 +72,12 @@ def owner_state(owner: str | None) -> OwnerState:
 
 
 def exit_now_if_threads_busy(code: int) -> None:
-    """End the process with ``code`` at once when threads are still inside a blocking call.
+    """End the process with ``code`` at once while other threads are still alive.
 
-    A locked SQLite file or a server that stopped answering holds such a thread (a reply's save)
-    for its whole timeout, and Python would wait for it before the process ends. Call this once
-    every reply is stored or in the journal (fsync'd) and the terminal is restored: nothing is
-    lost by not waiting.
+    Those are the database threads: idle, or stuck in a call on a locked SQLite file or a server
+    that stopped answering, which holds a thread for its whole timeout; Python would wait for
+    them before the process ends. Call this once every reply is stored or in the journal
+    (fsync'd), the database closed and the terminal restored: nothing is lost by not waiting.
     """
     import logging
     import sys
