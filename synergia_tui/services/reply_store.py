@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from synergia_tui.core.errors import ConflictError, NotFoundError, StorageError
@@ -129,17 +129,9 @@ class ReplyWriter:
 
     def in_memory(self) -> MessageRead:
         """The reply as it stands here, stored or not."""
-        final = self.final
         update: dict[str, Any] = {"content": scrub_reply(self.text)}
-        if final is not None:
-            update.update(
-                status=final.status,
-                error=final.error,
-                prompt_tokens=final.prompt_tokens,
-                completion_tokens=final.completion_tokens,
-                tokens_estimated=final.tokens_estimated,
-                finish_reason=final.finish_reason,
-            )
+        if self.final is not None:
+            update.update(asdict(self.final))
         return self.message.model_copy(update=update)
 
     def journal_now(self) -> None:
@@ -148,19 +140,13 @@ class ReplyWriter:
         journal = self.store.journal
         if journal is None:
             return
-        final = self.final or FinalState(status="streaming")
         entry = JournalEntry(
             message_id=str(self.message.id),
             database=self.store.database,
             user_id=self.store.user_id,
             owner=self.owner,
             content=scrub_reply(self.text),
-            status=final.status,
-            error=final.error,
-            prompt_tokens=final.prompt_tokens,
-            completion_tokens=final.completion_tokens,
-            tokens_estimated=final.tokens_estimated,
-            finish_reason=final.finish_reason,
+            **asdict(self.final or FinalState(status="streaming")),
         )
         try:
             journal.write(entry)
@@ -197,13 +183,8 @@ class ReplyWriter:
                         store.messages.finish_reply,
                         self.message.id,
                         content=text,
-                        status=final.status,
-                        error=final.error,
-                        prompt_tokens=final.prompt_tokens,
-                        completion_tokens=final.completion_tokens,
-                        tokens_estimated=final.tokens_estimated,
-                        finish_reason=final.finish_reason,
                         owner=self.owner,
+                        **asdict(final),
                     )
             except StorageError as exc:
                 failures += 1
