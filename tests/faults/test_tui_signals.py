@@ -192,3 +192,78 @@ def test_a_signal_mid_reply_restores_the_terminal_and_keeps_every_word(
     reply = exported["messages"][-1]
     assert (reply["status"], reply["content"]) == ("cancelled", entry.content)
     assert ReplyJournal(tmp_path / "state" / "synergia" / "journal").entries() == []
+
+
+@pytest.mark.e2e
+def test_sigterm_mid_reply_with_postgresql_down_journals_it_and_the_next_start_stores_it(
+    tmp_path, fake_provider, outage_postgres
+):
+    cluster, url = outage_postgres
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SYNERGIA_", "POSTGRES_"))},
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "TERM": "xterm-256color",
+        "FAKE_KEY": "sk-signals-00000000000",
+        "SYNERGIA_DATABASE_URL": url.render_as_string(hide_password=False),
+    }
+    added = subprocess.run(
+        [
+            SYNERGIA,
+            *("models", "add", "fake", "--provider", "openai", "--model", "fake-model-a"),
+            *("--base-url", fake_provider.openai_base_url, "--api-key-env", "FAKE_KEY"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert added.returncode == 0, added.stderr
+    fake_provider.script = Script(
+        reply=" ".join(f"w{i}" for i in range(2000)), tokens_per_second=50
+    )
+    journal_dir = tmp_path / "state" / "synergia" / "journal"
+    terminal = Terminal(env)
+    try:
+        terminal.wait_for_text("postgresql ●")
+        terminal.type("tell me a long story\r")
+        terminal.wait_for_text("w10")
+        cluster.stop()
+        try:
+            time.sleep(1.5)
+            signalled = time.monotonic()
+            terminal.process.send_signal(signal.SIGTERM)
+            code = terminal.process.wait(timeout=15)
+            took = time.monotonic() - signalled
+            [entry] = ReplyJournal(journal_dir).entries()
+        finally:
+            cluster.start()
+    finally:
+        terminal.close()
+    assert code == 143
+    assert took < 5, f"took {took:.1f} s to end"
+    assert LEAVE_ALTERNATE_SCREEN in bytes(terminal.output[-4000:])
+    assert entry.status == "cancelled" and "w40 " in entry.content
+    fake_provider.script = Script(reply="short")
+    again = subprocess.run(
+        [SYNERGIA, "ask", "again"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert again.returncode == 0, again.stderr
+    chats = json.loads(
+        subprocess.run(
+            [SYNERGIA, "chats", "list", "--json"], env=env, capture_output=True, text=True
+        ).stdout
+    )
+    story = next(c for c in chats if c["title"] == "tell me a long story")
+    exported = json.loads(
+        subprocess.run(
+            [SYNERGIA, "chats", "export", story["id"], "--format", "json"],
+            env=env,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
+    reply = exported["messages"][-1]
+    assert (reply["status"], reply["content"]) == ("cancelled", entry.content)
+    assert ReplyJournal(journal_dir).entries() == []
