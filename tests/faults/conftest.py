@@ -37,9 +37,9 @@ def _as_postgres(*command: str) -> list[str]:
 class PrivateCluster:
     """A PostgreSQL cluster in a temporary folder on its own port, that a test may stop."""
 
-    def __init__(self) -> None:
+    def __init__(self, base: Path | None = None) -> None:
         assert PG_BIN is not None
-        self.dir = Path(tempfile.mkdtemp(prefix="synergia-pg-"))
+        self.dir = Path(tempfile.mkdtemp(prefix="synergia-pg-", dir=base))
         self.port = _free_port()
         self.data = self.dir / "data"
         if os.geteuid() == 0:

@@ -240,3 +240,45 @@ def test_ask_keeps_printing_through_an_outage_and_the_next_start_stores_the_jour
         [("complete", long_reply()), ("complete", "short")]
     )
     assert ReplyJournal(Path(os.environ["XDG_STATE_HOME"]) / "synergia" / "journal").entries() == []
+
+
+async def test_postgresql_on_a_full_disk_mid_reply_loses_no_word(fake_provider, tmp_path):
+    """The server's own disk fills up mid-reply (its data folder on a small tmpfs)."""
+    from tests.faults.conftest import PrivateCluster
+
+    with small_filesystem("64m") as disk:
+        os.chown(disk, *_postgres_ids())
+        cluster = PrivateCluster(base=disk)
+        cluster.start()
+        try:
+            url = cluster.create_database()
+            container = build(settings_for(url))
+            fake_provider.script = Script(reply=long_reply(1500), tokens_per_second=150)
+            watch = Watch()
+
+            async def fill_for_a_while() -> None:
+                filler = await asyncio.to_thread(fill, disk)
+                deadline = time.monotonic() + 20
+                while not watch.changes:
+                    assert time.monotonic() < deadline, "saving never failed on a full disk"
+                    await asyncio.sleep(0.05)
+                await asyncio.sleep(1)
+                filler.unlink()
+
+            try:
+                _, stored = await stream_through(
+                    container, fake_provider, fill_for_a_while, watch=watch
+                )
+                assert (stored.status, stored.content) == ("complete", long_reply(1500))
+                assert watch.changes[0].paused and not watch.changes[-1].paused
+            finally:
+                container.close()
+        finally:
+            cluster.remove()
+
+
+def _postgres_ids() -> tuple[int, int]:
+    import pwd
+
+    entry = pwd.getpwnam("postgres")
+    return entry.pw_uid, entry.pw_gid
