@@ -168,6 +168,52 @@ def test_older_message_pages_neither_overlap_nor_skip(container, chat):
     assert third.older_cursor is None
 
 
+def _contents(page):
+    return [m.content for m in page.messages]
+
+
+def test_pages_walk_the_chat_both_ways_without_overlap_or_gap(container, chat):
+    for n in range(7):
+        container.messages.add_user_message(chat.id, f"prompt {n}")
+    first = container.messages.first_messages(chat.id, limit=3)
+    assert _contents(first) == ["prompt 0", "prompt 1", "prompt 2"]
+    assert (first.first_index, first.total, first.older_cursor) == (0, 7, None)
+    second = container.messages.list_messages(chat.id, limit=3, after=first.newer_cursor)
+    assert _contents(second) == ["prompt 3", "prompt 4", "prompt 5"]
+    third = container.messages.list_messages(chat.id, limit=3, after=second.newer_cursor)
+    assert _contents(third) == ["prompt 6"]
+    assert third.newer_cursor is None
+    # Back again from there: the older neighbours, and a way forward from them.
+    back = container.messages.list_messages(chat.id, limit=3, before=third.older_cursor)
+    assert _contents(back) == ["prompt 3", "prompt 4", "prompt 5"]
+    assert back.newer_cursor is not None and back.older_cursor is not None
+    newest = container.messages.list_messages(chat.id, limit=3)
+    assert (newest.first_index, newest.total, newest.newer_cursor) == (4, 7, None)
+
+
+def test_a_page_around_a_message_centres_it_and_says_where_it_is(container, chat):
+    ids = [container.messages.add_user_message(chat.id, f"prompt {n}").id for n in range(9)]
+    page = container.messages.messages_around(chat.id, ids[4], limit=4)
+    assert _contents(page) == ["prompt 2", "prompt 3", "prompt 4", "prompt 5"]
+    assert (page.first_index, page.total) == (2, 9)
+    older = container.messages.list_messages(chat.id, limit=9, before=page.older_cursor)
+    newer = container.messages.list_messages(chat.id, limit=9, after=page.newer_cursor)
+    assert _contents(older) == ["prompt 0", "prompt 1"]
+    assert _contents(newer) == ["prompt 6", "prompt 7", "prompt 8"]
+    at_start = container.messages.messages_around(chat.id, ids[0], limit=4)
+    assert _contents(at_start)[0] == "prompt 0" and at_start.older_cursor is None
+    assert at_start.first_index == 0
+    at_end = container.messages.messages_around(chat.id, ids[8], limit=4)
+    assert _contents(at_end)[-1] == "prompt 8" and at_end.newer_cursor is None
+
+
+def test_a_page_around_a_message_of_another_chat_is_refused(container, chat):
+    other = container.chats.create_chat(model_id=chat.model_id)
+    theirs = container.messages.add_user_message(other.id, "elsewhere")
+    with pytest.raises(NotFoundError):
+        container.messages.messages_around(chat.id, theirs.id)
+
+
 def test_a_reply_streams_then_completes(container, chat):
     container.messages.add_user_message(chat.id, "Hello")
     reply = container.messages.start_reply(chat.id, chat.model_id)

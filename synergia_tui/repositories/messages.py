@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, text, update
+from sqlalchemy import and_, func, or_, text, update
 from sqlmodel import Session, col, select
 
 from synergia_tui.models import Message
@@ -15,7 +15,8 @@ from synergia_tui.models.message import STILL_STREAMING
 
 @dataclass(frozen=True, slots=True)
 class MessageCursor:
-    """Where the next (older) page of a chat starts (keyset pagination)."""
+    """A message's place in its chat's order, ``(created_at, id)``: pages start before or after
+    it (keyset pagination)."""
 
     created_at: datetime
     id: uuid.UUID
@@ -53,6 +54,39 @@ class MessageRepository:
             col(Message.created_at).desc(), col(Message.id).desc()
         ).limit(limit)
         return list(self.session.exec(statement))
+
+    def oldest_first(
+        self, chat_id: uuid.UUID, *, limit: int, after: MessageCursor | None = None
+    ) -> list[Message]:
+        """Up to ``limit`` live messages of a chat, oldest first, newer than ``after``."""
+        statement = select(Message).where(
+            Message.chat_id == chat_id, col(Message.is_deleted).is_(False)
+        )
+        if after is not None:
+            statement = statement.where(
+                or_(
+                    col(Message.created_at) > after.created_at,
+                    and_(col(Message.created_at) == after.created_at, col(Message.id) > after.id),
+                )
+            )
+        statement = statement.order_by(col(Message.created_at), col(Message.id)).limit(limit)
+        return list(self.session.exec(statement))
+
+    def count(self, chat_id: uuid.UUID, *, before: MessageCursor | None = None) -> int:
+        """How many live messages the chat has (older than ``before``, when given)."""
+        statement = (
+            select(func.count())
+            .select_from(Message)
+            .where(Message.chat_id == chat_id, col(Message.is_deleted).is_(False))
+        )
+        if before is not None:
+            statement = statement.where(
+                or_(
+                    col(Message.created_at) < before.created_at,
+                    and_(col(Message.created_at) == before.created_at, col(Message.id) < before.id),
+                )
+            )
+        return int(self.session.exec(statement).one())
 
     def all_in_order(self, chat_id: uuid.UUID) -> list[Message]:
         statement = (

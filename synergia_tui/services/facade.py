@@ -108,6 +108,8 @@ class AsyncMessageService(AsyncService[MessageService]):
     """``MessageService``, awaitable."""
 
     list_messages = off_loop(MessageService.list_messages)
+    first_messages = off_loop(MessageService.first_messages)
+    messages_around = off_loop(MessageService.messages_around)
     add_user_message = off_loop(MessageService.add_user_message)
     start_reply = off_loop(MessageService.start_reply)
     save_partial = off_loop(MessageService.save_partial)

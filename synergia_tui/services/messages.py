@@ -40,6 +40,26 @@ def compute_cost(
     return (total / ONE_MILLION).quantize(COST_PLACES)
 
 
+def _page(
+    rows: list[Message],
+    names: dict[uuid.UUID, str],
+    *,
+    older: bool,
+    newer: bool,
+    total: int | None,
+) -> MessagePage:
+    """``rows`` (in reading order) as a page, with cursors at its edges where more lie beyond."""
+    messages = [read_message(r, names.get(r.model_id) if r.model_id else None) for r in rows]
+    first, last = (rows[0], rows[-1]) if rows else (None, None)
+    return MessagePage(
+        messages=messages,
+        older_cursor=MessageCursor(first.created_at, first.id) if older and first else None,
+        newer_cursor=MessageCursor(last.created_at, last.id) if newer and last else None,
+        first_index=total - len(rows) if total is not None else None,
+        total=total,
+    )
+
+
 def _usable_model(uow: UnitOfWork, model_id: uuid.UUID | None) -> AIModel:
     model = uow.models.get(model_id) if model_id is not None else None
     if model is None or model.is_deleted or not model.is_enabled:
@@ -55,22 +75,71 @@ class MessageService:
         self.user_id = user_id
 
     def list_messages(
-        self, chat_id: uuid.UUID, *, limit: int = PAGE_SIZE, before: MessageCursor | None = None
+        self,
+        chat_id: uuid.UUID,
+        *,
+        limit: int = PAGE_SIZE,
+        before: MessageCursor | None = None,
+        after: MessageCursor | None = None,
     ) -> MessagePage:
-        """The newest ``limit`` messages older than ``before``, returned oldest first."""
+        """A page of the chat in reading order (oldest first): the newest ``limit`` messages
+        older than ``before``, or the oldest ``limit`` newer than ``after``. With neither, the
+        chat's newest page, which also says where it lies in the chat (``first_index``)."""
+        if before is not None and after is not None:
+            raise ValidationError("A page starts before a message or after one, not both")
         limit = max(1, min(limit, MAX_PAGE))
         with self.db.unit_of_work() as uow:
             find_chat(uow, self.user_id, chat_id)
-            rows = uow.messages.newest_first(chat_id, limit=limit + 1, before=before)
-            more = len(rows) > limit
-            rows = rows[:limit]
+            if after is not None:
+                rows = uow.messages.oldest_first(chat_id, limit=limit + 1, after=after)
+                newer, older = len(rows) > limit, True
+                rows = rows[:limit]
+            else:
+                rows = uow.messages.newest_first(chat_id, limit=limit + 1, before=before)
+                older, newer = len(rows) > limit, before is not None
+                rows = list(reversed(rows[:limit]))
+            total = uow.messages.count(chat_id) if before is None and after is None else None
             names = uow.models.names_by_id({r.model_id for r in rows if r.model_id})
-        oldest = rows[-1] if rows else None
-        cursor = MessageCursor(oldest.created_at, oldest.id) if more and oldest else None
-        messages = [
-            read_message(r, names.get(r.model_id) if r.model_id else None) for r in reversed(rows)
-        ]
-        return MessagePage(messages=messages, older_cursor=cursor)
+        return _page(rows, names, older=older, newer=newer, total=total)
+
+    def first_messages(self, chat_id: uuid.UUID, *, limit: int = PAGE_SIZE) -> MessagePage:
+        """The chat's oldest ``limit`` messages, in reading order."""
+        limit = max(1, min(limit, MAX_PAGE))
+        with self.db.unit_of_work() as uow:
+            find_chat(uow, self.user_id, chat_id)
+            rows = uow.messages.oldest_first(chat_id, limit=limit + 1)
+            newer = len(rows) > limit
+            rows = rows[:limit]
+            total = uow.messages.count(chat_id)
+            names = uow.models.names_by_id({r.model_id for r in rows if r.model_id})
+        page = _page(rows, names, older=False, newer=newer, total=total)
+        return MessagePage(page.messages, None, page.newer_cursor, first_index=0, total=total)
+
+    def messages_around(
+        self, chat_id: uuid.UUID, message_id: uuid.UUID, *, limit: int = PAGE_SIZE
+    ) -> MessagePage:
+        """A page of about ``limit`` messages with ``message_id`` in its middle (its older
+        half before it), in reading order, and where that page is in the chat."""
+        limit = max(2, min(limit, MAX_PAGE))
+        with self.db.unit_of_work() as uow:
+            find_chat(uow, self.user_id, chat_id)
+            target = uow.messages.get(message_id)
+            if target is None or target.chat_id != chat_id or target.is_deleted:
+                raise NotFoundError(f"Message {message_id} is not in this chat")
+            at = MessageCursor(target.created_at, target.id)
+            half = limit // 2
+            older_rows = uow.messages.newest_first(chat_id, limit=half + 1, before=at)
+            newer_rows = uow.messages.oldest_first(chat_id, limit=limit - half, after=at)
+            older = len(older_rows) > half
+            newer = len(newer_rows) >= limit - half
+            rows = [*reversed(older_rows[:half]), target, *newer_rows[: limit - half - 1]]
+            index = uow.messages.count(chat_id, before=at) - min(len(older_rows), half)
+            total = uow.messages.count(chat_id)
+            names = uow.models.names_by_id({r.model_id for r in rows if r.model_id})
+        page = _page(rows, names, older=older, newer=newer, total=None)
+        return MessagePage(
+            page.messages, page.older_cursor, page.newer_cursor, first_index=index, total=total
+        )
 
     def add_user_message(
         self, chat_id: uuid.UUID, content: str, *, model_id: uuid.UUID | None = None

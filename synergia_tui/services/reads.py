@@ -20,10 +20,15 @@ class ChatPage:
 
 @dataclass(frozen=True, slots=True)
 class MessagePage:
-    """Messages in reading order (oldest first) and where the older ones start (None: no more)."""
+    """Messages in reading order (oldest first), and where the older and the newer ones start
+    (None: none that way). ``first_index`` is the first message's place in the chat (0 for the
+    chat's first) and ``total`` the chat's number of messages, when the query counted them."""
 
     messages: list[MessageRead]
     older_cursor: MessageCursor | None
+    newer_cursor: MessageCursor | None = None
+    first_index: int | None = None
+    total: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
