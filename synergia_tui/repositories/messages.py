@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, text, update
 from sqlmodel import Session, col, select
 
+from synergia_tui.core.pages import MessageCursor
 from synergia_tui.models import Message
 from synergia_tui.models.message import STILL_STREAMING
-
-
-@dataclass(frozen=True, slots=True)
-class MessageCursor:
-    """A message's place in its chat's order, ``(created_at, id)``: pages start before or after
-    it (keyset pagination)."""
-
-    created_at: datetime
-    id: uuid.UUID
 
 
 class MessageRepository:

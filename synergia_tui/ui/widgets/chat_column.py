@@ -82,6 +82,11 @@ class ChatColumn(Vertical):
             return
         self.prompt.clear()
 
+    @on(PromptBox.PageMessages)
+    def _page(self, event: PromptBox.PageMessages) -> None:
+        event.stop()
+        self.pane.page(event.direction)
+
     @on(PromptBox.Changed)
     def _typing(self, event: PromptBox.Changed) -> None:
         event.stop()
@@ -132,7 +137,17 @@ class ChatColumn(Vertical):
             await self.pane.show_messages([sent.prompt], has_older=False)
         elif self._here(sent.chat.id):
             self.current_chat = sent.chat
-            self.pane.add_message(sent.prompt)
+            await self.pane.append_message(sent.prompt)
+
+    @on(MessagePane.StreamingShown)
+    async def _streaming_shown(self, event: MessagePane.StreamingShown) -> None:
+        """A page brought a streaming reply back on screen: if it is this chat's live reply,
+        show all it has so far and let it grow."""
+        event.stop()
+        chat = self.current_chat
+        message = self.engine.message_of(chat.id) if chat is not None else None
+        if chat is not None and message is not None and message.id == event.message_id:
+            await self.resume(chat.id)
 
     @on(ReplyEngine.Started)
     async def _started(self, event: ReplyEngine.Started) -> None:

@@ -1,39 +1,64 @@
-"""The message pane: the open chat's messages, newest mounted first, older ones on demand.
+"""The message pane: a window onto the open chat, at the same cost for 10 messages or 10,000.
 
-It loads them itself (through the async facade, in workers): ``open_chat`` mounts a chat's
-newest page, and scrolling near the top mounts the page just older. Each message is a
-``MessageView`` (see ``message_view`` for how a streaming reply grows).
+Only the messages near the view are mounted. As the view nears an edge of that window the next
+page is loaded beyond it (``AHEAD_SCREENS``), and messages further than ``KEEP_SCREENS`` behind
+the view are unmounted, in both directions, so what is mounted stays a few screens whatever the
+chat's length and however far the user reads. The view stays exactly where the user left it as
+pages come and go. ``home``/``end`` (and ``first_message``/``newest_message``) replace the window
+by the chat's first or newest page, and ``show_message`` by the page around a message, without
+mounting what lies between. The scrollbar says where the view is in the whole chat (by message
+count), not in the mounted window.
+
+It loads pages itself (through the async facade, in workers). Each message is a ``MessageView``
+(see ``message_view`` for how a streaming reply grows).
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from textual import work
-from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
+from textual.scrollbar import ScrollBarRender
 from textual.widgets import Static
 
 from synergia_tui.core.errors import SynergiaError
+from synergia_tui.core.pages import MessageCursor
 from synergia_tui.ui.messages import Activity
 from synergia_tui.ui.widgets.message_view import MessageView
 
 if TYPE_CHECKING:
-    import uuid
+    from textual.app import ComposeResult
 
     from synergia_tui.models import ChatRead, MessageRead
+    from synergia_tui.services import MessagePage
     from synergia_tui.services.facade import AsyncServices
 
 MESSAGE_PAGE = 8  # a few screens of replies: opening a chat of 10,000 messages mounts only these
-# Ask for older messages when the view is this many lines from the top.
-OLDER_AHEAD = 3
+AHEAD_SCREENS = 1.0
+"""Load the next page once the view is this many screens from an edge of the mounted window."""
+KEEP_SCREENS = 3.0
+"""Unmount messages that are further than this many screens beyond the view."""
+
+Direction = Literal["older", "newer"]
+
+
+def _cursor(message: MessageRead) -> MessageCursor:
+    return MessageCursor(message.created_at, message.id)
 
 
 class MessagePane(VerticalScroll):
     """The open chat. Its parent sets ``services``, then asks it to ``open_chat``; the pane
     posts ``ChatOpened`` once the chat is shown, or ``Failed``."""
+
+    BINDINGS = [
+        Binding("home", "first_message", "First message", show=False, id="pane.first"),
+        Binding("end", "newest_message", "Newest message", show=False, id="pane.newest"),
+    ]
 
     @dataclass
     class ChatOpened(Message):
@@ -48,17 +73,47 @@ class MessagePane(VerticalScroll):
 
         error: SynergiaError
 
+    @dataclass
+    class StreamingShown(Message):
+        """A reply still ``streaming`` in the database was mounted from a page: if this process
+        is streaming it, its parent reconnects it (``resume_reply``)."""
+
+        message_id: uuid.UUID
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.services: AsyncServices | None = None
         self.chat_id: uuid.UUID | None = None  # the chat whose pages are loaded, if any
-        self.has_older = False
-        self.loading_older = False
-        self._older_cursor: Any = None
+        self.has_older = False  # messages older than the window's first exist
+        self.has_newer = False  # messages newer than the window's last exist
+        self.first_index = 0  # the window's first message's place in the chat
+        self.total = 0  # the chat's number of messages
+        self.loading = False  # a page beyond an edge of the window is being loaded
+        self._generation = 0  # bumped each time the window is replaced: late pages are dropped
+        self._placing = False  # a new window is not yet scrolled to its place: no edge loads
         self._streaming: dict[uuid.UUID, MessageView] = {}  # message id -> its growing view
+        self._last_reply: MessageRead | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="pane-placeholder", markup=False)
+
+    def on_mount(self) -> None:
+        pane = self
+
+        class ChatPosition(ScrollBarRender):
+            """The scrollbar's thumb by message count: where the view is in the whole chat."""
+
+            def __init__(self, **kwargs: Any) -> None:
+                super().__init__(**kwargs)
+                where = pane.chat_position()
+                if where is not None and self.window_size:
+                    index, shown, total = where
+                    scale = 64  # the bar is drawn from ratios; this keeps them fine-grained
+                    self.virtual_size = total * scale
+                    self.window_size = max(1, round(shown * scale))
+                    self.position = index * scale
+
+        self.vertical_scrollbar.renderer = ChatPosition
 
     @property
     def views(self) -> list[MessageView]:
@@ -66,10 +121,17 @@ class MessagePane(VerticalScroll):
 
     @property
     def messages(self) -> list[MessageRead]:
+        """The mounted messages, in order."""
         return [view.message for view in self.views]
+
+    @property
+    def windowed(self) -> bool:
+        """Part of the chat lies beyond the mounted messages."""
+        return self.has_older or self.has_newer
 
     async def show_placeholder(self, text: str) -> None:
         """Empty the pane and show ``text`` (no chat open, a start-up error, ...)."""
+        self._generation += 1
         await self.remove_children(MessageView)
         placeholder = self.query_one("#pane-placeholder", Static)
         placeholder.update(text)
@@ -79,8 +141,11 @@ class MessagePane(VerticalScroll):
     def _forget_chat(self) -> None:
         self._streaming.clear()
         self.chat_id = None
-        self._older_cursor = None
-        self.has_older = False
+        self.has_older = self.has_newer = False
+        self.first_index = self.total = 0
+        self._last_reply = None
+
+    # -- replacing the window ------------------------------------------------------------------
 
     @work(group="open-chat", exclusive=True)
     async def open_chat(self, chat: ChatRead, *, focus_prompt: bool = True) -> None:
@@ -94,83 +159,341 @@ class MessagePane(VerticalScroll):
         except SynergiaError as err:
             self.post_message(self.Failed(err))
             return
-        await self.show_messages(page.messages, has_older=page.older_cursor is not None)
-        self.chat_id = chat.id
-        self._older_cursor = page.older_cursor
+        await self._show_window(chat.id, page, at="end")
         self.post_message(self.ChatOpened(chat, focus_prompt=focus_prompt))
 
-    @work(group="older-messages", exclusive=True)
-    async def load_older_messages(self) -> None:
-        """Mount the page of messages just older than the oldest one shown."""
-        self.post_message(Activity())
-        services = self.services
-        chat_id = self.chat_id
+    @work(group="open-chat", exclusive=True)
+    async def show_message(self, message_id: uuid.UUID) -> None:
+        """Show the open chat around ``message_id``, scrolled to it, its neighbours mounted."""
+        services, chat_id = self.services, self.chat_id
+        if services is None or chat_id is None:
+            return
         try:
-            if services is None or chat_id is None or self._older_cursor is None:
-                return
-            page = await services.messages.list_messages(
-                chat_id, limit=MESSAGE_PAGE, before=self._older_cursor
-            )
-            if self.chat_id != chat_id:
-                return  # another chat was opened meanwhile
-            self._older_cursor = page.older_cursor
-            await self.prepend_older(page.messages, has_older=page.older_cursor is not None)
+            page = await services.messages.messages_around(chat_id, message_id, limit=MESSAGE_PAGE)
         except SynergiaError as err:
             self.post_message(self.Failed(err))
-        finally:
-            self.loading_older = False
+            return
+        if self.chat_id == chat_id:
+            await self._show_window(chat_id, page, at=message_id)
+
+    async def open_at(self, chat: ChatRead, message_id: uuid.UUID | None) -> bool:
+        """Open ``chat`` at ``message_id`` (or its newest message); False if it is not there."""
+        services = self.services
+        if services is None:
+            return False
+        try:
+            if message_id is None:
+                page = await services.messages.list_messages(chat.id, limit=MESSAGE_PAGE)
+            else:
+                page = await services.messages.messages_around(
+                    chat.id, message_id, limit=MESSAGE_PAGE
+                )
+        except SynergiaError as err:
+            self.post_message(self.Failed(err))
+            return False
+        await self._show_window(chat.id, page, at=message_id or "end")
+        self.post_message(self.ChatOpened(chat))
+        return True
+
+    def action_page_up(self) -> None:
+        self.page(-1)
+
+    def action_page_down(self) -> None:
+        self.page(1)
+
+    def page(self, direction: int) -> None:
+        """Scroll a page up (-1) or down (1), at once: reading back through a long chat is a
+        key per page, and an animated page would make each take half a second."""
+        if direction < 0:
+            self.scroll_page_up(animate=False)
+        else:
+            self.scroll_page_down(animate=False)
+
+    def action_first_message(self) -> None:
+        if not self.has_older:
+            self.scroll_home(animate=False)
+        else:
+            self._go_to_edge("start")
+
+    def action_newest_message(self) -> None:
+        if not self.has_newer:
+            self.scroll_end(animate=False)
+        else:
+            self._go_to_edge("end")
+
+    @work(group="open-chat", exclusive=True)
+    async def _go_to_edge(self, at: Literal["start", "end"]) -> None:
+        await self.show_edge(at)
+
+    async def show_edge(self, at: Literal["start", "end"]) -> None:
+        """Replace the window by the chat's first or newest page."""
+        services, chat_id = self.services, self.chat_id
+        if services is None or chat_id is None:
+            return
+        self.post_message(Activity())
+        try:
+            if at == "start":
+                page = await services.messages.first_messages(chat_id, limit=MESSAGE_PAGE)
+            else:
+                page = await services.messages.list_messages(chat_id, limit=MESSAGE_PAGE)
+        except SynergiaError as err:
+            self.post_message(self.Failed(err))
+            return
+        if self.chat_id == chat_id:
+            await self._show_window(chat_id, page, at=at)
 
     async def show_messages(self, messages: list[MessageRead], *, has_older: bool) -> None:
-        """Show a freshly opened chat, scrolled to its newest message."""
+        """Show a freshly started chat's few messages, scrolled to the newest."""
         self._forget_chat()
+        self._generation += 1
+        await self._mount_window(messages)
+        self.has_older = has_older
+        self.total = len(messages)
+        self._remember_tail(messages)
+        self.anchor()
+        self.call_after_refresh(self._check_edges)
+
+    async def _show_window(
+        self, chat_id: uuid.UUID, page: MessagePage, *, at: Literal["start", "end"] | uuid.UUID
+    ) -> None:
+        self._forget_chat()
+        self._generation += 1
+        self._placing = True
+        views = await self._mount_window(page.messages, top=at != "end")
+        self.chat_id = chat_id
+        self.has_older = page.older_cursor is not None
+        self.has_newer = page.newer_cursor is not None
+        self.total = page.total if page.total is not None else len(page.messages)
+        self.first_index = page.first_index or 0
+        if not self.has_newer:
+            self._remember_tail(page.messages)
+        self._note_streaming(views)
+        if at == "end" and not self.has_newer:
+            self.anchor()
+        else:
+            self.anchor(False)
+            target = next((v for v in views if v.message.id == at), None)
+
+            def place() -> None:
+                self._placing = False
+                if at == "start":
+                    self.scroll_home(animate=False, immediate=True)
+                elif at == "end":
+                    self.scroll_end(animate=False, immediate=True)
+                elif target is not None:
+                    self.scroll_to(y=target.virtual_region.y, animate=False, immediate=True)
+                self._check_edges()
+
+            self.call_after_refresh(place)
+            return
+        self._placing = False
+        self.call_after_refresh(self._check_edges)
+
+    async def _mount_window(
+        self, messages: list[MessageRead], *, top: bool = False
+    ) -> list[MessageView]:
+        views = [MessageView(m) for m in messages]
         with self.app.batch_update():
             await self.remove_children(MessageView)
             self.query_one("#pane-placeholder", Static).display = False
-            await self.mount_all([MessageView(m) for m in messages])
-        self.has_older = has_older
-        self.anchor()
-        self.call_after_refresh(self._maybe_want_older)
+            await self.mount_all(views)
+            if top:  # not a frame of the new messages at the old place
+                self.scroll_to(y=0, animate=False, immediate=True)
+        return views
 
-    async def prepend_older(self, messages: list[MessageRead], *, has_older: bool) -> None:
-        """Mount older messages above the current ones, keeping the view where it was."""
-        self.has_older = has_older
-        if not messages:
+    # -- moving the window's edges ---------------------------------------------------------------
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._check_edges()
+
+    def _check_edges(self) -> None:
+        """Load the next page beyond an edge the view is near."""
+        if self.loading or self._placing or self.chat_id is None or self.services is None:
             return
-        before_height = self.virtual_size.height
-        before_y = self.scroll_y
+        screen = max(1, self.scrollable_content_region.height)
+        if self.has_older and self.scroll_y < AHEAD_SCREENS * screen:
+            self.loading = True
+            self._load_page("older", self._generation)
+        elif self.has_newer and self.max_scroll_y - self.scroll_y < AHEAD_SCREENS * screen:
+            self.loading = True
+            self._load_page("newer", self._generation)
+
+    @work(group="message-pages")
+    async def _load_page(self, direction: Direction, generation: int) -> None:
+        """Mount the page just beyond the window's ``direction`` edge."""
+        self.post_message(Activity())
+        services, chat_id, views = self.services, self.chat_id, self.views
+        try:
+            if services is None or chat_id is None or not views:
+                return
+            if direction == "older":
+                cursor = _cursor(views[0].message)
+                page = await services.messages.list_messages(
+                    chat_id, limit=MESSAGE_PAGE, before=cursor
+                )
+            else:
+                cursor = _cursor(views[-1].message)
+                page = await services.messages.list_messages(
+                    chat_id, limit=MESSAGE_PAGE, after=cursor
+                )
+            if generation != self._generation:
+                return  # the window was replaced meanwhile (another chat, home, end, a jump)
+            if direction == "older":
+                await self._mount_above(page, generation)
+            else:
+                await self._mount_below(page)
+        except SynergiaError as err:
+            self.post_message(self.Failed(err))
+        finally:
+            self.loading = False
+            self.call_after_refresh(self._check_edges)
+
+    async def _mount_above(self, page: MessagePage, generation: int) -> None:
+        """Mount older messages above the window, keeping the view where it was."""
+        self.has_older = page.older_cursor is not None
+        if not page.messages:
+            return
         # A pane that does not fill up yet (short messages, a tall terminal) keeps showing the
         # newest message while older pages arrive to fill it.
-        at_end = self.max_scroll_y == 0
-        first = self.views[0] if self.views else None
-        views = [MessageView(m) for m in messages]
-        if first is not None:
-            await self.mount_all(views, before=first)
-        else:
-            await self.mount_all(views)
+        at_end = self.max_scroll_y == 0 and not self.has_newer
+        first = self.views[0]
+        first_y = first.virtual_region.y
+        views = [MessageView(m) for m in page.messages]
+        await self.mount_all(views, before=first)
+        self.first_index = max(0, self.first_index - len(views))
+        self._note_streaming(views)
 
         def keep_place() -> None:
+            if generation != self._generation:
+                return
             if at_end:
                 self.scroll_end(animate=False, immediate=True)
             else:
-                grown = self.virtual_size.height - before_height
-                self.scroll_to(y=before_y + grown, animate=False, immediate=True)
-            self._maybe_want_older()
+                grown = first.virtual_region.y - first_y
+                self.scroll_to(y=self.scroll_y + grown, animate=False, immediate=True)
+            self._trim_below()
 
         self.call_after_refresh(keep_place)
 
-    def add_message(self, message: MessageRead) -> MessageView:
-        """Append a message at the bottom and return its view (grow it with ``append_stream``)."""
-        self.query_one("#pane-placeholder", Static).display = False
-        view = MessageView(message)
-        self.mount(view)
-        self.anchor()
-        return view
+    async def _mount_below(self, page: MessagePage) -> None:
+        """Mount newer messages below the window (the view stays: nothing above it moved)."""
+        self.has_newer = page.newer_cursor is not None
+        if page.messages:
+            views = [MessageView(m) for m in page.messages]
+            await self.mount_all(views)
+            self._note_streaming(views)
+        if not self.has_newer:
+            self._remember_tail(page.messages)
+            self._anchor_at_end()
+        generation = self._generation
+
+        async def trim() -> None:
+            if generation == self._generation:
+                await self._trim_above()
+
+        self.call_after_refresh(trim)
+
+    def _trim_below(self) -> None:
+        """Unmount messages more than ``KEEP_SCREENS`` below the view."""
+        screen = max(1, self.scrollable_content_region.height)
+        limit = self.scroll_y + screen * (1 + KEEP_SCREENS)
+        views = self.views
+        kept = len(views)
+        while kept > 1 and views[kept - 1].virtual_region.y > limit:
+            kept -= 1
+        doomed = views[kept:]
+        if not doomed:
+            return
+        self.has_newer = True
+        self.anchor(False)
+        self._drop(doomed)
+        self.remove_children(doomed)
+
+    async def _trim_above(self) -> None:
+        """Unmount messages more than ``KEEP_SCREENS`` above the view, keeping the view."""
+        views = self.views
+        screen = max(1, self.scrollable_content_region.height)
+        limit = self.scroll_y - screen * KEEP_SCREENS
+        count = 0
+        while count < len(views) - 1 and 0 < views[count].virtual_region.bottom < limit:
+            count += 1
+        doomed = views[:count]
+        if not doomed:
+            return
+        kept = views[count]
+        shift = kept.virtual_region.y - views[0].virtual_region.y
+        self._drop(doomed)
+        with self.app.batch_update():  # one frame: the messages gone and the view moved up
+            await self.remove_children(doomed)
+            self.first_index += len(doomed)
+            self.has_older = True
+            self.scroll_to(y=max(0, self.scroll_y - shift), animate=False, immediate=True)
+
+    def _drop(self, views: list[MessageView]) -> None:
+        for view in views:
+            self._streaming.pop(view.message.id, None)
+
+    def _anchor_at_end(self) -> None:
+        """The window holds the chat's end again: follow new text once the view is back at the
+        bottom. ``anchor()`` would jump there now; an anchor marked released is what Textual
+        itself leaves when the user scrolls up, and it takes hold again at the bottom."""
+        if not self.is_anchored:
+            self._anchored = True
+            self._anchor_released = True
+
+    def _note_streaming(self, views: list[MessageView]) -> None:
+        for view in views:
+            if view.message.status == "streaming":
+                self.post_message(self.StreamingShown(view.message.id))
+
+    def _remember_tail(self, messages: list[MessageRead]) -> None:
+        for message in reversed(messages):
+            if message.role == "assistant" and message.content:
+                self._last_reply = message
+                return
+
+    def chat_position(self) -> tuple[float, float, int] | None:
+        """Where the view is in the whole chat: (index of the message at its top, with the
+        fraction of it scrolled past; messages in view; messages in the chat), or None when
+        the whole chat is mounted (the scrollbar's own measure is exact then)."""
+        if not self.windowed or not self.total:
+            return None
+        top, bottom = self.scroll_y, self.scroll_y + self.scrollable_content_region.height
+        index: float | None = None
+        shown = 0.0
+        for number, view in enumerate(self.views):
+            region = view.virtual_region
+            if region.bottom <= top or not region.height:
+                continue
+            if region.y >= bottom:
+                break
+            if index is None:
+                index = self.first_index + number + max(0.0, (top - region.y) / region.height)
+            visible = min(bottom, region.bottom) - max(top, region.y)
+            shown += visible / region.height
+        if index is None:
+            return None
+        return min(index, float(self.total)), max(shown, 0.01), self.total
+
+    # -- new messages at the chat's end ------------------------------------------------------------
+
+    async def _at_newest(self) -> None:
+        """Before a new message is shown: bring the window back to the chat's end."""
+        if self.has_newer and self.chat_id is not None:
+            await self.show_edge("end")
 
     async def append_message(self, message: MessageRead) -> MessageView:
-        """``add_message``, returning once the view is mounted (ready to be streamed into)."""
+        """Show a new message at the bottom (the window moves to the chat's end first) and
+        return its view, mounted (ready to be streamed into)."""
+        await self._at_newest()
+        for view in self.views:
+            if view.message.id == message.id:
+                return view  # the newest page already had it
         self.query_one("#pane-placeholder", Static).display = False
         view = MessageView(message)
         await self.mount(view)
+        self.total += 1
         self.anchor()
         return view
 
@@ -187,35 +510,23 @@ class MessagePane(VerticalScroll):
 
     async def end_reply(self, message: MessageRead) -> None:
         """The reply ended: show it as it ends (complete, cut, cancelled, failed)."""
+        if message.chat_id == self.chat_id and message.content:
+            self._last_reply = message
         view = self._streaming.pop(message.id, None)
         if view is not None and view.is_attached:
             await view.set_final(message)
 
     async def resume_reply(self, message_id: uuid.UUID, text: str) -> None:
-        """After a chat is opened, its reply still streaming shows everything so far and grows."""
+        """A reply still streaming, mounted again: show everything so far and grow it."""
         for view in self.views:
             if view.message.id == message_id:
                 self._streaming[message_id] = view
                 await view.resume_stream(text)
 
     def last_reply(self) -> MessageRead | None:
-        """The newest assistant message with any text."""
-        for view in reversed(self.views):
-            if view.message.role == "assistant" and view.message.content:
-                return view.message
-        return None
-
-    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
-        if new_value <= OLDER_AHEAD and new_value < old_value:
-            self._maybe_want_older()
-
-    def _maybe_want_older(self) -> None:
-        if (
-            self.has_older
-            and not self.loading_older
-            and self._older_cursor is not None
-            and self.scroll_y <= OLDER_AHEAD
-        ):
-            self.loading_older = True
-            self.load_older_messages()
+        """The chat's newest assistant message with any text (mounted or not)."""
+        if not self.has_newer:
+            for view in reversed(self.views):
+                if view.message.role == "assistant" and view.message.content:
+                    return view.message
+        return self._last_reply

@@ -2,7 +2,7 @@
 
 Streaming hook (for the reply engineer)::
 
-    view = pane.add_message(assistant_message)   # a MessageRead with status "streaming"
+    view = await pane.append_message(assistant_message)  # a MessageRead, status "streaming"
     await view.append_stream(chunk)              # as many times as chunks arrive
     await view.set_final(finished_message)       # the MessageRead from finish_reply()
 

@@ -26,7 +26,17 @@ class PromptBox(TextArea):
     BINDINGS = [
         Binding("enter", "submit", "Send", id="prompt.send"),
         Binding("ctrl+j,alt+enter", "newline", "Newline", id="prompt.newline"),
+        # The messages above are what one pages through while typing (the box's own text is
+        # a few lines; its cursor keys still move through it).
+        Binding("pageup", "page_messages(-1)", "Page up", show=False, id="prompt.page_up"),
+        Binding("pagedown", "page_messages(1)", "Page down", show=False, id="prompt.page_down"),
     ]
+
+    @dataclass
+    class PageMessages(Message):
+        """Scroll the messages a page up (-1) or down (1)."""
+
+        direction: int
 
     @dataclass
     class Submitted(Message):
@@ -67,6 +77,9 @@ class PromptBox(TextArea):
                 await self.run_action(binding.action)
                 return
         await super()._on_key(event)
+
+    def action_page_messages(self, direction: int) -> None:
+        self.post_message(self.PageMessages(direction))
 
     async def _on_paste(self, event: events.Paste) -> None:
         if self.read_only:
