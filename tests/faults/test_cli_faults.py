@@ -87,8 +87,8 @@ class Fault:
     succeeds: set[tuple[str, ...]] = field(default_factory=set)
     """Commands that legitimately succeed (they do not need what is broken)."""
     sqlite_file: Path | None = None
-    """The broken SQLite file: each command gets its own copy, so none repairs or further
-    breaks it for the next (a failed migration on SQLite keeps the tables it made)."""
+    """The broken SQLite file: each command gets its own copy, so none repairs or changes it
+    for the next (`db reset` replaces it, the upgrade at start backs it up)."""
 
     def for_command(self, number: int) -> tuple[dict[str, str | None], str]:
         """The environment for the ``number``-th command, and its SQLite file (or "")."""
