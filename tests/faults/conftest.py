@@ -23,7 +23,8 @@ from synergia_tui.core import migrations
 PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (at the moment of asking)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -40,7 +41,7 @@ class PrivateCluster:
     def __init__(self, base: Path | None = None) -> None:
         assert PG_BIN is not None
         self.dir = Path(tempfile.mkdtemp(prefix="synergia-pg-", dir=base))
-        self.port = _free_port()
+        self.port = free_port()
         self.data = self.dir / "data"
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
