@@ -5,7 +5,7 @@ from __future__ import annotations
 from logging.config import fileConfig
 
 from alembic import context
-from sqlalchemy import pool
+from sqlalchemy import event, pool
 from sqlalchemy.engine import create_engine
 from sqlmodel.sql.sqltypes import AutoString
 
@@ -54,9 +54,33 @@ def _configure(**kwargs) -> None:
         render_item=render_item,
         compare_type=True,
         compare_server_default=False,
+        # Each migration commits on its own or not at all, on SQLite too (its DDL is
+        # transactional; Alembic assumes otherwise): one that fails leaves the database at the
+        # revision before it, with that revision's schema and data as they were.
+        transactional_ddl=True,
+        transaction_per_migration=True,
         url=url,
         **kwargs,
     )
+
+
+def _sqlite_transactions(engine) -> None:
+    """Make SQLAlchemy's transactions real SQLite transactions, DDL included.
+
+    The sqlite3 driver begins a transaction only before INSERT, UPDATE or DELETE, so CREATE,
+    ALTER and DROP would commit one by one; SQLAlchemy's documented workaround (pysqlite,
+    "Serializable isolation / Savepoints / Transactional DDL") hands BEGIN to SQLAlchemy.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        # IMMEDIATE: the write lock up front, so a reader cannot make the migration fail later
+        # with "database is locked" when it upgrades its lock.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def run_migrations_offline() -> None:
@@ -73,6 +97,8 @@ def run_migrations_online() -> None:
             context.run_migrations()
         return
     engine = create_engine(_url(), poolclass=pool.NullPool)
+    if engine.dialect.name == "sqlite":
+        _sqlite_transactions(engine)
     with engine.connect() as connection:
         _configure(connection=connection)
         with context.begin_transaction():

@@ -20,9 +20,10 @@ from sqlalchemy.schema import CreateIndex
 from synergia_tui.bootstrap import build
 from synergia_tui.core import migrations, paths
 from synergia_tui.core.db import create_db_engine
-from synergia_tui.core.errors import SchemaError
+from synergia_tui.core.errors import MigrationError, SchemaError
 from synergia_tui.models import metadata
 from tests.conftest import settings_for
+from tests.support import add_model, run_python
 
 TABLES = {"models", "chats", "messages", "alembic_version"}
 
@@ -116,18 +117,133 @@ def downgrade() -> None:
 '''
 
 
+FAILING_REVISION = '''"""a revision that changes the schema and the data, then fails: only for tests"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "9003"
+down_revision = "9002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("test_half_done", sa.Column("id", sa.Integer(), primary_key=True))
+    with op.batch_alter_table("models") as batch:
+        batch.add_column(sa.Column("half_done", sa.Integer(), nullable=True))
+    op.execute("UPDATE models SET half_done = 1, name = 'renamed'")
+    raise RuntimeError("the data check found a model it cannot convert")
+
+
+def downgrade() -> None:
+    op.drop_table("test_half_done")
+'''
+# The head of the migrations this checkout really ships.
+SHIPPED_HEAD = migrations.head_revision()
+
+
+def _ship(root: Path, monkeypatch: pytest.MonkeyPatch, *revisions: tuple[str, str]) -> Path:
+    """Pretend this Synergia ships ``revisions`` (file name, source) after the real ones."""
+    shutil.copytree(paths.resource("migrations"), root / "migrations")
+    shutil.copy(paths.resource("alembic.ini"), root / "alembic.ini")
+    for name, source in revisions:
+        (root / "migrations" / "versions" / name).write_text(source)
+    monkeypatch.setattr(paths, "resource", lambda name: root / name)
+    return root
+
+
 @pytest.fixture
 def newer_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """Pretend this Synergia ships one more revision than the repository (returns its id)."""
-    scripts = tmp_path / "newer-code"
-    shutil.copytree(paths.resource("migrations"), scripts / "migrations")
-    shutil.copy(paths.resource("alembic.ini"), scripts / "alembic.ini")
-    head = migrations.head_revision()
-    (scripts / "migrations" / "versions" / "9002_later.py").write_text(
-        NEXT_REVISION.format(head=head)
-    )
-    monkeypatch.setattr(paths, "resource", lambda name: scripts / name)
+    later = ("9002_later.py", NEXT_REVISION.format(head=SHIPPED_HEAD))
+    _ship(tmp_path / "newer-code", monkeypatch, later)
     return "9002"
+
+
+@pytest.fixture
+def failing_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This Synergia ships 9002 (which works) and 9003 (which fails half-way); returns where."""
+    return _ship(
+        tmp_path / "failing-code",
+        monkeypatch,
+        ("9002_later.py", NEXT_REVISION.format(head=SHIPPED_HEAD)),
+        ("9003_half_done.py", FAILING_REVISION),
+    )
+
+
+def _database_at_the_shipped_head_with_a_model(url: URL) -> None:
+    migrations.upgrade(url, SHIPPED_HEAD)
+    container = build(settings_for(url))
+    try:
+        add_model(container, "gpt")
+    finally:
+        container.close()
+
+
+def _left_at_9002_with_nothing_of_9003(url: URL) -> None:
+    """Each migration commits alone: 9002 stays, and 9003 left no table, column or change."""
+    assert _revision(url) == "9002"
+    tables = _tables(url)
+    assert "test_later" in tables and "test_half_done" not in tables
+    engine = create_db_engine(url)
+    try:
+        assert "half_done" not in {c["name"] for c in inspect(engine).get_columns("models")}
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT name FROM models")).scalars().all() == ["gpt"]
+    finally:
+        engine.dispose()
+
+
+def test_a_migration_that_fails_half_way_is_rolled_back_whole(empty_db_url, failing_code):
+    _database_at_the_shipped_head_with_a_model(empty_db_url)
+    with pytest.raises(MigrationError, match="^migration 9003 failed: the data check") as failed:
+        migrations.upgrade(empty_db_url)
+    assert failed.value.revision == "9003"
+    _left_at_9002_with_nothing_of_9003(empty_db_url)
+
+
+_WITH_FAILING_CODE = """
+import sys
+from pathlib import Path
+from synergia_tui.core import paths
+paths.resource = lambda name: Path({root!r}) / name
+from synergia_tui.main import main
+sys.exit(main({argv!r}))
+"""
+
+
+def _synergia_with(root: Path, url: URL, *argv: str) -> subprocess.CompletedProcess[str]:
+    return run_python(
+        _WITH_FAILING_CODE.format(root=str(root), argv=list(argv)),
+        SYNERGIA_DATABASE_URL=url.render_as_string(hide_password=False),
+        SYNERGIA_USER="alice",
+    )
+
+
+def test_db_upgrade_says_which_migration_failed_in_one_line_and_exits_1(empty_db_url, failing_code):
+    _database_at_the_shipped_head_with_a_model(empty_db_url)
+    result = _synergia_with(failing_code, empty_db_url, "db", "upgrade")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        "synergia: migration 9003 failed: the data check found a model it cannot convert"
+    ]
+    _left_at_9002_with_nothing_of_9003(empty_db_url)
+
+
+def test_the_upgrade_at_start_that_fails_says_one_line_and_keeps_the_backup(tmp_path, failing_code):
+    database = tmp_path / "data" / "synergia.db"
+    url = URL.create("sqlite+pysqlite", database=str(database))
+    _database_at_the_shipped_head_with_a_model(url)
+    result = _synergia_with(failing_code, url, "models", "list")
+    assert (result.returncode, result.stdout) == (1, "")
+    [line] = result.stderr.splitlines()
+    [backup] = database.parent.glob("synergia.db.*.bak")
+    assert line == (
+        "synergia: migration 9003 failed: the data check found a model it cannot convert; "
+        f"the database as it was is saved in {backup}"
+    )
+    _left_at_9002_with_nothing_of_9003(url)
 
 
 def test_the_embedded_database_is_upgraded_on_start_after_a_private_backup(tmp_path, newer_code):

@@ -148,7 +148,23 @@ def storage_error(exc: BaseException, url: URL | None = None) -> StorageError:
     server that cannot be reached or refuses the login, the path of an SQLite file that is not a
     database. Passwords never appear in it.
     """
-    return StorageError(UNAVAILABLE + _explain(driver_reason(exc), url))
+    return StorageError(UNAVAILABLE + explain_database_error(exc, url))
+
+
+def explain_database_error(exc: BaseException, url: URL | None) -> str:
+    """The one-line reason for ``exc`` that names the fix (without storage_error's prefix)."""
+    return _explain(driver_reason(exc), url)
+
+
+def postgres_unreachable(where: str, reason: str) -> str:
+    """The line for a PostgreSQL server that does not answer at ``where`` (host:port).
+
+    Every command, the health check and the TUI say it in these words, with the settings that
+    point Synergia at the server.
+    """
+    return (
+        f"cannot connect to PostgreSQL at {where}: {reason} (check POSTGRES_SERVER / POSTGRES_PORT)"
+    )
 
 
 def _explain(reason: str, url: URL | None) -> str:
@@ -179,8 +195,5 @@ def _explain(reason: str, url: URL | None) -> str:
         if any(marker in lowered for marker in _LOST):
             return f"lost the connection to PostgreSQL at {where}: {said}"
         if any(marker in lowered for marker in _UNREACHABLE):
-            return (
-                f"cannot connect to PostgreSQL at {where}: {said} "
-                "(check POSTGRES_SERVER / POSTGRES_PORT)"
-            )
+            return postgres_unreachable(where, said)
     return reason

@@ -150,10 +150,15 @@ def _migrate(step: Callable[[Config, str], None], url: URL, revision: str) -> No
         step(alembic_config(url), revision)
     except CommandError as exc:  # an unknown revision, a broken history
         raise SchemaError(f"cannot migrate to {revision}: {driver_reason(exc)}") from None
-    except (SQLAlchemyError, sqlite3.Error) as exc:
+    except Exception as exc:  # noqa: BLE001 - only those raised inside a migration are ours
         failed = _failing_revision(exc.__traceback__)
-        if failed is None:  # not inside a migration: the database itself failed (e.g. down)
-            raise storage_error(exc, url) from exc
+        if failed is None:
+            if isinstance(exc, SQLAlchemyError | sqlite3.Error):
+                # Not inside a migration: the database itself failed (e.g. it is down).
+                raise storage_error(exc, url) from exc
+            raise
+        # A script's own check (or bug) fails the migration like the database refusing it.
+        # Its transaction was rolled back: the database is at the revision before it.
         reason = driver_reason(exc)
         log.error("migration %s failed: %s", failed, reason, exc_info=True)
         raise MigrationError(f"migration {failed} failed: {reason}", revision=failed) from exc

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 
-from synergia_tui.core.errors import ProviderError
+from synergia_tui.core.errors import ProviderError, ProviderRateLimitedError
 from synergia_tui.providers.base import ChatTurn, ProviderTarget, StreamEvent, TextDelta
 from synergia_tui.providers.pool import ProviderPool
 
@@ -44,6 +44,8 @@ class RetryNotice:
     wait_s: float
     reason: str
     """The failure's user-facing message."""
+    rate_limited: bool = False
+    """The provider asked us to slow down (else it was unreachable or failing)."""
 
 
 async def stream_with_retries(
@@ -96,6 +98,13 @@ async def stream_with_retries(
                 raise
             attempt += 1
             if on_retry is not None:
-                on_retry(RetryNotice(attempt=attempt, wait_s=wait, reason=err.message))
+                on_retry(
+                    RetryNotice(
+                        attempt=attempt,
+                        wait_s=wait,
+                        reason=err.message,
+                        rate_limited=isinstance(err, ProviderRateLimitedError),
+                    )
+                )
             await sleep(wait)
             waited += wait

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from synergia_tui.core.clock import utcnow
+from synergia_tui.core.errors import explain_database_error
 from synergia_tui.core.migrations import schema_state
 from synergia_tui.services.reads import DatabaseHealth, HealthReport
 from synergia_tui.services.unit_of_work import Database, describe_database_error
@@ -55,7 +56,8 @@ class HealthService:
                     integrity, damage = self._integrity(connection)
             state = schema_state(self.db.engine)
         except SQLAlchemyError as exc:
-            reason = describe_database_error(exc)
+            # Worded as every command words it, with the settings that fix it.
+            reason = explain_database_error(exc, self.db.engine.url)
             database = DatabaseHealth(
                 backend=self.db.backend,
                 url=self.display_url,

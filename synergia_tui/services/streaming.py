@@ -50,6 +50,8 @@ class ProviderRetrying:
     attempt: int
     wait_s: float
     reason: str
+    rate_limited: bool = False
+    """The provider asked us to slow down (else it was unreachable or failing)."""
 
 
 ReplyEvent = StorageChanged | ProviderRetrying
@@ -160,7 +162,11 @@ class ReplyStreamer:
         def retrying(notice: RetryNotice) -> None:
             log.info("provider failed before the first token; retry in %.1f s", notice.wait_s)
             if on_event is not None:
-                on_event(ProviderRetrying(notice.attempt, notice.wait_s, notice.reason))
+                on_event(
+                    ProviderRetrying(
+                        notice.attempt, notice.wait_s, notice.reason, notice.rate_limited
+                    )
+                )
 
         usage = Usage(None, None)
         events = stream_with_retries(

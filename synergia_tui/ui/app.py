@@ -21,7 +21,7 @@ from textual.screen import Screen
 
 from synergia_tui import __version__
 from synergia_tui.core import paths
-from synergia_tui.core.errors import ConfigError, SchemaError, StorageError, SynergiaError
+from synergia_tui.core.errors import ConfigError, SchemaError, SynergiaError, storage_error
 from synergia_tui.core.safe_text import neutralize, one_line
 from synergia_tui.ui.messages import (
     Activity,
@@ -63,7 +63,6 @@ def open_database(settings: Settings) -> Container:
     from sqlalchemy.exc import SQLAlchemyError
 
     from synergia_tui.bootstrap import build
-    from synergia_tui.services.unit_of_work import describe_database_error
 
     container = build(settings)
     try:
@@ -71,7 +70,7 @@ def open_database(settings: Settings) -> Container:
         container.recover()
     except SQLAlchemyError as exc:
         container.close()
-        raise StorageError(f"Database unavailable: {describe_database_error(exc)}") from exc
+        raise storage_error(exc, container.db.engine.url) from exc
     except SynergiaError:
         container.close()
         raise

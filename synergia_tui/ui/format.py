@@ -1,9 +1,13 @@
-"""Small, pure formatting helpers for what the UI shows (times, money, tokens, latency)."""
+"""Small, pure formatting helpers for what the UI shows (times, money, tokens, latency, retries)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from synergia_tui.services.streaming import ProviderRetrying
 
 
 def relative_time(then: datetime, now: datetime) -> str:
@@ -41,6 +45,13 @@ def format_tokens(count: int) -> str:
     if count < 1_000_000:
         return f"{count / 1000:.1f}k"
     return f"{count / 1_000_000:.1f}M"
+
+
+def format_retry(notice: ProviderRetrying) -> str:
+    """What a reply waiting to ask its provider again is doing: "rate limited — retrying in 3 s"."""
+    why = "rate limited" if notice.rate_limited else "provider unavailable"
+    wait = f"{notice.wait_s:.0f}" if notice.wait_s >= 1 else f"{notice.wait_s:.1f}"
+    return f"{why} — retrying in {wait} s"
 
 
 def format_latency(ms: float | None) -> str:

@@ -23,7 +23,8 @@ from synergia_tui.core import migrations
 PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (at the moment of asking)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -40,7 +41,7 @@ class PrivateCluster:
     def __init__(self, base: Path | None = None) -> None:
         assert PG_BIN is not None
         self.dir = Path(tempfile.mkdtemp(prefix="synergia-pg-", dir=base))
-        self.port = _free_port()
+        self.port = free_port()
         self.data = self.dir / "data"
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
@@ -122,6 +123,47 @@ def outage_postgres(private_cluster: PrivateCluster) -> Iterator[tuple[PrivateCl
     yield private_cluster, url
     with contextlib.suppress(subprocess.CalledProcessError):
         private_cluster.start()
+
+
+# -- the real `synergia` command ----------------------------------------------------------------
+
+SYNERGIA = str(Path(sys.executable).with_name("synergia"))
+FAKE_KEY = "sk-faults-fake-provider-0000"
+"""The API key the fake provider is added with (read from the variable FAKE_KEY)."""
+
+
+def synergia_command_env(home: Path | None = None, **extra: str) -> dict[str, str]:
+    """The environment to run the real `synergia` in: none of the caller's SYNERGIA_* or
+    POSTGRES_* settings, the fake provider's key in FAKE_KEY, then ``extra``.
+
+    With ``home``, the XDG data, state and config folders are ``home``/data, /state and /config;
+    otherwise they are the test's own (see ``isolated_env``).
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SYNERGIA_", "POSTGRES_"))}
+    if home is not None:
+        for var, sub in (
+            ("XDG_DATA_HOME", "data"),
+            ("XDG_STATE_HOME", "state"),
+            ("XDG_CONFIG_HOME", "config"),
+        ):
+            env[var] = str(home / sub)
+    env["FAKE_KEY"] = FAKE_KEY
+    env.update(extra)
+    return env
+
+
+def add_fake_model(env: dict[str, str], base_url: str, api_model: str = "fake-model-a") -> None:
+    """`synergia models add fake`, an OpenAI-compatible model served at ``base_url``."""
+    added = subprocess.run(
+        [SYNERGIA, "models", "add", "fake", "--provider", "openai", "--model", api_model]
+        + ["--base-url", base_url, "--api-key-env", "FAKE_KEY"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert added.returncode == 0, added.stderr
 
 
 # -- SQLite ------------------------------------------------------------------------------------

@@ -4,35 +4,20 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from tests.fake_provider_server import Script, fake_provider  # noqa: F401
-
-SYNERGIA = str(Path(sys.executable).with_name("synergia"))
+from tests.faults.conftest import SYNERGIA, add_fake_model, synergia_command_env
 
 
 @pytest.fixture
 def env(tmp_path, fake_provider):
-    environ = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SYNERGIA_", "POSTGRES_"))},
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "FAKE_KEY": "sk-ask-faults-0000000",
-    }
-    added = run(
-        environ,
-        *("models", "add", "fake", "--provider", "openai", "--model", "fake-model-a"),
-        *("--base-url", fake_provider.openai_base_url, "--api-key-env", "FAKE_KEY"),
-    )
-    assert added.returncode == 0, added.stderr
+    environ = synergia_command_env(tmp_path)
+    add_fake_model(environ, fake_provider.openai_base_url)
     return environ
 
 

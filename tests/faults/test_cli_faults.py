@@ -86,9 +86,11 @@ class Fault:
     """The words the one line must hold, for a command and the SQLite file it was given."""
     succeeds: set[tuple[str, ...]] = field(default_factory=set)
     """Commands that legitimately succeed (they do not need what is broken)."""
+    health_says_it: bool = False
+    """`health` reports the same words (a server that does not answer, and how to fix it)."""
     sqlite_file: Path | None = None
-    """The broken SQLite file: each command gets its own copy, so none repairs or further
-    breaks it for the next (a failed migration on SQLite keeps the tables it made)."""
+    """The broken SQLite file: each command gets its own copy, so none repairs or changes it
+    for the next (`db reset` replaces it, the upgrade at start backs it up)."""
 
     def for_command(self, number: int) -> tuple[dict[str, str | None], str]:
         """The environment for the ``number``-th command, and its SQLite file (or "")."""
@@ -135,6 +137,7 @@ def _postgres_unreachable(_tmp_path: Path) -> Fault:
             "cannot connect to PostgreSQL at 127.0.0.1:1: Connection refused "
             "(check POSTGRES_SERVER / POSTGRES_PORT)"
         ),
+        health_says_it=True,
     )
 
 
@@ -145,6 +148,7 @@ def _postgres_url_unreachable(_tmp_path: Path) -> Fault:
     return Fault(
         {"SYNERGIA_DATABASE_URL": url_text(url.set(database="synergia"))},
         lambda _, __: "cannot connect to PostgreSQL at 127.0.0.1:1",
+        health_says_it=True,
     )
 
 
@@ -235,6 +239,8 @@ def assert_one_clear_line(
         assert result.returncode == 1, (where, result.stdout)
         assert result.stderr == "", where
         assert result.stdout.split()[:2] in (["status:", "unhealthy"], ["status:", "degraded"])
+        if fault.health_says_it:
+            assert f"reachable: no: {fault.told(path, sqlite_file)}" in result.stdout, where
         return
     assert result.returncode == 1, (where, result.returncode, result.stderr)
     lines = result.stderr.splitlines()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import subprocess
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from synergia_tui.bootstrap import build
 from synergia_tui.core.logging import configure_logging
 from tests.conftest import settings_for
 from tests.fake_provider_server import Script, fake_provider  # noqa: F401
+from tests.faults.conftest import add_fake_model, synergia_command_env
 from tests.support import SYNERGIA, add_model, run_commands, url_text
 
 CLEAR_SCREEN = "\x1b[2J"
@@ -60,7 +60,7 @@ def hostile_chat(tmp_path: Path) -> tuple[URL, str]:
 
 def _pipe(url: URL, *argv: str) -> subprocess.CompletedProcess[bytes]:
     """The real command with stdout on a pipe (as in `synergia … | head`)."""
-    env = {**os.environ, "SYNERGIA_DATABASE_URL": url_text(url), "SYNERGIA_USER": "alice"}
+    env = synergia_command_env(SYNERGIA_DATABASE_URL=url_text(url), SYNERGIA_USER="alice")
     return subprocess.run(
         [str(SYNERGIA), *argv], env=env, capture_output=True, timeout=60, check=False
     )
@@ -122,17 +122,8 @@ def test_export_raw_writes_the_stored_bytes(hostile_chat, fmt):
 
 @pytest.fixture
 def ask_env(isolated_env: Path, fake_provider) -> dict[str, str]:
-    environ = {**os.environ, "FAKE_KEY": "sk-hostile-0123456789"}
-    added = subprocess.run(
-        [str(SYNERGIA), "models", "add", "fake", "--provider", "openai", "--model", "m"]
-        + ["--base-url", fake_provider.openai_base_url, "--api-key-env", "FAKE_KEY"],
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert added.returncode == 0, added.stderr
+    environ = synergia_command_env()
+    add_fake_model(environ, fake_provider.openai_base_url, api_model="m")
     return environ
 
 

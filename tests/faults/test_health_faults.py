@@ -1,4 +1,5 @@
-"""`synergia health` checks that an SQLite file is intact, within a time limit."""
+"""`synergia health` checks that an SQLite file is intact, within a time limit, and names the
+settings to check when the server does not answer."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ import pytest
 from sqlalchemy.engine import URL
 
 from synergia_tui.bootstrap import build
+from synergia_tui.core.config import load_settings
+from synergia_tui.core.errors import UNAVAILABLE, StorageError, postgres_unreachable
 from synergia_tui.models import Message
 from synergia_tui.services import health as health_module
 from synergia_tui.services.health import HealthService
+from synergia_tui.ui.app import open_database
 from tests.conftest import settings_for
+from tests.faults.conftest import free_port
 from tests.support import add_model, run_synergia
 
 MESSAGES = 2000
@@ -114,3 +119,47 @@ def test_the_status_bars_frequent_checks_read_the_whole_file_only_now_and_then(
     finally:
         container.close()
     assert (report.status, report.database.integrity) == ("unhealthy", "damaged")
+
+
+# -- a PostgreSQL server that does not answer ------------------------------------------------
+
+PASSWORD = "Sup3r-Secret-pw"
+
+
+@pytest.fixture
+def nobody_listening() -> dict[str, str]:
+    """The original backend's settings, pointing at a port where no server listens."""
+    return {
+        "POSTGRES_SERVER": "127.0.0.1",
+        "POSTGRES_PORT": str(free_port()),
+        "POSTGRES_USER": "alice",
+        "POSTGRES_PASSWORD": PASSWORD,
+        "POSTGRES_DB": "synergia",
+    }
+
+
+def _the_line(settings: dict[str, str]) -> str:
+    return postgres_unreachable(f"127.0.0.1:{settings['POSTGRES_PORT']}", "Connection refused")
+
+
+def test_health_names_the_settings_that_point_at_an_unreachable_server(nobody_listening):
+    result = run_synergia("health", **nobody_listening)
+    assert (result.returncode, result.stderr) == (1, "")
+    lines = result.stdout.splitlines()
+    assert "status:    unhealthy" in lines
+    assert f"reachable: no: {_the_line(nobody_listening)}" in lines
+    assert f"problem:   database unreachable: {_the_line(nobody_listening)}" in lines
+    assert PASSWORD not in result.stdout
+
+    as_json = run_synergia("health", "--json", **nobody_listening)
+    report = json.loads(as_json.stdout)
+    assert (as_json.returncode, report["database"]["error"]) == (1, _the_line(nobody_listening))
+    assert PASSWORD not in as_json.stdout
+
+
+def test_the_tui_opening_an_unreachable_server_says_the_same_line(nobody_listening, monkeypatch):
+    for name, value in nobody_listening.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(StorageError) as refused:
+        open_database(load_settings())
+    assert refused.value.message == UNAVAILABLE + _the_line(nobody_listening)

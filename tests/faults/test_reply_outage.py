@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -26,7 +25,14 @@ from synergia_tui.models import AIModelCreate
 from synergia_tui.services.streaming import ReplyStreamer, StorageChanged
 from tests.conftest import settings_for
 from tests.fake_provider_server import Script, fake_provider  # noqa: F401
-from tests.faults.conftest import fill, small_filesystem, write_lock
+from tests.faults.conftest import (
+    SYNERGIA,
+    add_fake_model,
+    fill,
+    small_filesystem,
+    synergia_command_env,
+    write_lock,
+)
 
 WORDS = 300
 
@@ -170,8 +176,6 @@ async def test_a_full_disk_mid_reply_pauses_saving_until_space_is_freed(tmp_path
 
 # -- synergia ask, in a process of its own ---------------------------------------------------
 
-SYNERGIA = str(Path(sys.executable).with_name("synergia"))
-
 
 def run_synergia(env, *args, timeout=60):
     return subprocess.run(
@@ -180,18 +184,10 @@ def run_synergia(env, *args, timeout=60):
 
 
 def ask_env(url: URL, server) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "SYNERGIA_DATABASE_URL": url.render_as_string(hide_password=False),
-        "SYNERGIA_USER": "alice",
-        "FAKE_KEY": "sk-faults-000000000000",
-    }
-    added = run_synergia(
-        env,
-        *("models", "add", "fake", "--provider", "openai", "--model", "fake-model-a"),
-        *("--base-url", server.openai_base_url, "--api-key-env", "FAKE_KEY"),
+    env = synergia_command_env(
+        SYNERGIA_DATABASE_URL=url.render_as_string(hide_password=False), SYNERGIA_USER="alice"
     )
-    assert added.returncode == 0, added.stderr
+    add_fake_model(env, server.openai_base_url)
     return env
 
 

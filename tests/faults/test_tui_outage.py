@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -23,10 +21,15 @@ from synergia_tui.models import AIModelCreate
 from synergia_tui.ui.app import SynergiaApp
 from tests.conftest import settings_for
 from tests.fake_provider_server import Script, fake_provider  # noqa: F401
-from tests.faults.conftest import fill, small_filesystem, write_lock
+from tests.faults.conftest import (
+    SYNERGIA,
+    add_fake_model,
+    fill,
+    small_filesystem,
+    synergia_command_env,
+    write_lock,
+)
 from tests.ui.conftest import TEST_VERSION, notifications, screen_text, settle
-
-SYNERGIA = str(Path(sys.executable).with_name("synergia"))
 
 
 def long_reply(words: int) -> str:
@@ -136,25 +139,8 @@ def test_ask_through_a_held_write_lock_keeps_printing_and_stores_every_word(
     tmp_path, fake_provider
 ):
     database = tmp_path / "data" / "synergia" / "synergia.db"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SYNERGIA_", "POSTGRES_"))},
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "FAKE_KEY": "sk-ask-lock-000000000",
-    }
-    added = subprocess.run(
-        [
-            SYNERGIA,
-            *("models", "add", "fake", "--provider", "openai", "--model", "fake-model-a"),
-            *("--base-url", fake_provider.openai_base_url, "--api-key-env", "FAKE_KEY"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert added.returncode == 0, added.stderr
+    env = synergia_command_env(tmp_path)
+    add_fake_model(env, fake_provider.openai_base_url)
     reply = long_reply(300)
     fake_provider.script = Script(reply=reply, tokens_per_second=60)  # about 5 s
     process = subprocess.Popen(
@@ -190,26 +176,8 @@ def test_ask_through_a_full_disk_keeps_printing_and_stores_every_word_once_space
     tmp_path, fake_provider
 ):
     with small_filesystem("8m") as disk:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("SYNERGIA_", "POSTGRES_"))},
-            "XDG_DATA_HOME": str(tmp_path / "data"),
-            "XDG_STATE_HOME": str(tmp_path / "state"),
-            "XDG_CONFIG_HOME": str(tmp_path / "config"),
-            "SYNERGIA_SQLITE_PATH": str(disk / "synergia.db"),
-            "FAKE_KEY": "sk-ask-full-000000000",
-        }
-        added = subprocess.run(
-            [
-                SYNERGIA,
-                *("models", "add", "fake", "--provider", "openai", "--model", "fake-model-a"),
-                *("--base-url", fake_provider.openai_base_url, "--api-key-env", "FAKE_KEY"),
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert added.returncode == 0, added.stderr
+        env = synergia_command_env(tmp_path, SYNERGIA_SQLITE_PATH=str(disk / "synergia.db"))
+        add_fake_model(env, fake_provider.openai_base_url)
         reply = long_reply(3000)
         fake_provider.script = Script(reply=reply, tokens_per_second=300)  # about 10 s
         process = subprocess.Popen(

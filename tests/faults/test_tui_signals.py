@@ -13,7 +13,6 @@ import signal
 import sqlite3
 import struct
 import subprocess
-import sys
 import termios
 import threading
 import time
@@ -23,9 +22,14 @@ import pytest
 
 from synergia_tui.core.journal import ReplyJournal
 from tests.fake_provider_server import Script, fake_provider  # noqa: F401
-from tests.faults.conftest import wait_for, write_lock
+from tests.faults.conftest import (
+    SYNERGIA,
+    add_fake_model,
+    synergia_command_env,
+    wait_for,
+    write_lock,
+)
 
-SYNERGIA = str(Path(sys.executable).with_name("synergia"))
 LEAVE_ALTERNATE_SCREEN = b"\x1b[?1049l"
 SHOW_CURSOR = b"\x1b[?25h"
 
@@ -83,26 +87,8 @@ class Terminal:
 
 @pytest.fixture
 def tui_env(tmp_path, fake_provider):
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SYNERGIA_", "POSTGRES_"))},
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "TERM": "xterm-256color",
-        "FAKE_KEY": "sk-signals-00000000000",
-    }
-    added = subprocess.run(
-        [
-            SYNERGIA,
-            *("models", "add", "fake", "--provider", "openai", "--model", "fake-model-a"),
-            *("--base-url", fake_provider.openai_base_url, "--api-key-env", "FAKE_KEY"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert added.returncode == 0, added.stderr
+    env = synergia_command_env(tmp_path, TERM="xterm-256color")
+    add_fake_model(env, fake_provider.openai_base_url)
     return env
 
 
@@ -199,27 +185,12 @@ def test_sigterm_mid_reply_with_postgresql_down_journals_it_and_the_next_start_s
     tmp_path, fake_provider, outage_postgres
 ):
     cluster, url = outage_postgres
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SYNERGIA_", "POSTGRES_"))},
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "TERM": "xterm-256color",
-        "FAKE_KEY": "sk-signals-00000000000",
-        "SYNERGIA_DATABASE_URL": url.render_as_string(hide_password=False),
-    }
-    added = subprocess.run(
-        [
-            SYNERGIA,
-            *("models", "add", "fake", "--provider", "openai", "--model", "fake-model-a"),
-            *("--base-url", fake_provider.openai_base_url, "--api-key-env", "FAKE_KEY"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    env = synergia_command_env(
+        tmp_path,
+        TERM="xterm-256color",
+        SYNERGIA_DATABASE_URL=url.render_as_string(hide_password=False),
     )
-    assert added.returncode == 0, added.stderr
+    add_fake_model(env, fake_provider.openai_base_url)
     fake_provider.script = Script(
         reply=" ".join(f"w{i}" for i in range(2000)), tokens_per_second=50
     )

@@ -294,3 +294,51 @@ async def test_drawn_segments_are_drawn_again_in_a_new_theme(
         await settle(pilot)
         assert list(view.query_children(RenderedSegment)) == []
         assert view.markdown.source == reply
+
+
+def model_part(app) -> str:
+    """The status bar's model part: the model, and what its reply is doing."""
+    return str(app.main_screen.query_one("#status-model").content)
+
+
+async def test_a_rate_limited_reply_says_when_it_retries_until_text_flows(
+    make_app, ui_container, served_model, fake_provider
+):
+    fake_provider.enqueue(Script(status=429, retry_after="2"))
+    fake_provider.script = Script(
+        reply=" ".join(f"word{i}" for i in range(120)), tokens_per_second=40
+    )
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"hello", "enter")
+        screen = app.main_screen
+        await wait_until(pilot, lambda: "rate limited" in model_part(app))
+        assert model_part(app) == "model served · rate limited — retrying in 2 s (esc stops)"
+        assert live_text(screen) == ""
+        # The second request is answered: the words flow and the notice goes.
+        await wait_until(pilot, lambda: len(live_text(screen).split()) >= 3)
+        await pilot.pause()
+        assert model_part(app) == "model served · replying (esc stops)"
+        await settle(pilot)
+        assert model_part(app) == "model served"
+        _, messages = stored(ui_container)
+        assert (messages[-1].status, messages[-1].content) == (
+            "complete",
+            fake_provider.script.reply,
+        )
+
+
+async def test_a_reply_that_ends_while_waiting_to_retry_clears_the_notice(
+    make_app, ui_container, served_model, fake_provider
+):
+    fake_provider.enqueue(Script(status=429, retry_after="3"))
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"hello", "enter")
+        await wait_until(pilot, lambda: "rate limited" in model_part(app))
+        await pilot.press("escape")  # stopped during the wait: no text ever came
+        await settle(pilot)
+        assert model_part(app) == "model served"
+        assert app.main_screen.engine.retrying_of(app.main_screen.current_chat.id) is None

@@ -25,6 +25,7 @@ from textual.widgets import Footer, Input, Markdown
 from synergia_tui.core.errors import StorageError, SynergiaError
 from synergia_tui.core.safe_text import neutralize, one_line
 from synergia_tui.ui.clipboard import copy_text
+from synergia_tui.ui.format import format_retry
 from synergia_tui.ui.messages import DatabaseReady, DatabaseUnavailable, SetAsideLoadedObjects
 from synergia_tui.ui.screens.code_blocks import copy_a_code_block
 from synergia_tui.ui.screens.confirm import ask
@@ -361,6 +362,8 @@ class MainScreen(Screen[None]):
         self.refresh_usage()
 
     @on(ReplyEngine.Started)
+    @on(ReplyEngine.Retrying)
+    @on(ReplyEngine.Retried)
     @on(ReplyEngine.Finished)
     def _reply_started_or_ended(self) -> None:
         self._show_live()
@@ -388,6 +391,8 @@ class MainScreen(Screen[None]):
         self.sidebar.live_chats = self.engine.live_chats
         chat = self.current_chat
         self.status_bar.streaming = chat is not None and self.engine.is_live(chat.id)
+        retrying = self.engine.retrying_of(chat.id) if chat is not None else None
+        self.status_bar.retrying = format_retry(retrying) if retrying is not None else None
         self.refresh_bindings()
 
     def _on_screen(self, chat_id: uuid.UUID) -> bool:

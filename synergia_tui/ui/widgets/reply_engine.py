@@ -3,7 +3,7 @@
 It has no look of its own. The screen asks it to ``send`` a prompt or ``answer_again``, to
 ``stop(chat)`` or ``stop_all()``; it runs each reply in a worker of its own and posts what
 happens (``Sent``, ``Started``, ``Progressed``, ``Finished``, ``Failed``, ``StorageChanged``,
-``Retrying``) for the screen to route to the pane, the sidebar and the status bar. The text is
+``Retrying``, ``Retried``) for the screen to route to the pane, the sidebar and the status bar. The text is
 written durably by the services' ``ReplyStore``: the stream never waits for the database.
 
 A chat is claimed synchronously, before anything is awaited, so a second ``enter`` or a double
@@ -60,6 +60,7 @@ class LiveReply:
     pending: list[str] = field(default_factory=list)
     ended: bool = False  # the stream is over; its final state may still be on its way to storage
     announced: bool = False  # a Progressed message is on its way and will take ``pending``
+    retrying: ProviderRetrying | None = None  # the provider failed; no text since
 
     @property
     def text(self) -> str:
@@ -133,6 +134,13 @@ class ReplyEngine(Widget):
             self.chat_id = chat_id
             self.notice = notice
 
+    class Retried(Message):
+        """Text arrives again after ``Retrying``: the retry worked."""
+
+        def __init__(self, chat_id: uuid.UUID) -> None:
+            super().__init__()
+            self.chat_id = chat_id
+
     def __init__(self) -> None:
         super().__init__()
         self.live: dict[uuid.UUID, LiveReply] = {}
@@ -196,6 +204,11 @@ class ReplyEngine(Widget):
     def text_of(self, chat_id: uuid.UUID) -> str:
         live = self.live.get(chat_id)
         return live.text if live is not None else ""
+
+    def retrying_of(self, chat_id: uuid.UUID) -> ProviderRetrying | None:
+        """Why chat ``chat_id``'s reply is waiting to ask the provider again (None: it is not)."""
+        live = self.live.get(chat_id)
+        return live.retrying if live is not None and not live.ended else None
 
     def message_of(self, chat_id: uuid.UUID) -> MessageRead | None:
         live = self.live.get(chat_id)
@@ -338,6 +351,9 @@ class ReplyEngine(Widget):
 
         def arrived(chunk: str) -> None:
             live.pending.append(chunk)
+            if live.retrying is not None:
+                live.retrying = None
+                self.post_message(self.Retried(live.chat_id))
             if not live.announced:
                 live.announced = True
                 self.post_message(self.Progressed(live.chat_id))
@@ -349,6 +365,7 @@ class ReplyEngine(Widget):
                 title="Reply",
                 severity="warning",
             )
+            live.retrying = happened
             self.post_message(self.Retrying(live.chat_id, happened))
 
         live.writer = self._streamer.open(plan)

@@ -45,6 +45,8 @@ class StatusBar(Horizontal):
     """The chat on screen has a reply streaming."""
     saving_paused: reactive[str | None] = reactive(None)
     """Why replies cannot be saved right now (they keep streaming and are kept)."""
+    retrying: reactive[str | None] = reactive(None)
+    """The reply on screen waits to ask its provider again ("rate limited — retrying in 3 s")."""
 
     class DatabaseBack(Message):
         """A health check reached the database again after it had been unreachable."""
@@ -128,6 +130,9 @@ class StatusBar(Horizontal):
     def watch_streaming(self) -> None:
         self._show_model()
 
+    def watch_retrying(self) -> None:
+        self._show_model()
+
     def watch_saving_paused(self) -> None:
         self._show_db()
 
@@ -169,7 +174,9 @@ class StatusBar(Horizontal):
             name = self.model_name
             text = f"model {one_line(name)}" if name else "no model · ctrl+o"
             if self.streaming:
-                text += " · replying (esc stops)"
+                # The retry's words are plain text: every part is a Static with markup=False.
+                doing = one_line(self.retrying) if self.retrying else "replying"
+                text += f" · {doing} (esc stops)"
             widget.update(text)
 
     def _show_usage(self) -> None:
