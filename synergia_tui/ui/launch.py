@@ -6,7 +6,11 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
     from synergia_tui.core.config import Settings
+    from synergia_tui.core.first_page import ChatTitle
 
 
 def load_settings_and_logging() -> Settings:
@@ -21,6 +25,17 @@ def load_settings_and_logging() -> Settings:
     except OSError as err:
         raise ConfigError(f"cannot open the log file: {err}") from None
     return settings
+
+
+def first_page_reader(database: Path, user: str) -> Callable[[int], list[ChatTitle] | None]:
+    """Reads the newest chats of the embedded database before the stack loads (on a thread)."""
+
+    def read(limit: int) -> list[ChatTitle] | None:
+        from synergia_tui.core.first_page import read_first_page  # sqlite3: after the first paint
+
+        return read_first_page(database, user, limit)
+
+    return read
 
 
 def run_tui() -> int:
@@ -43,10 +58,12 @@ def run_tui() -> int:
 
     from synergia_tui.ui.app import SynergiaApp
 
+    database = quick.sqlite_file if quick.problem is None else None
     app = SynergiaApp(
         settings,
         settings_loader=None if settings is not None else load_settings_and_logging,
         offer_first_run=True,
+        first_page=None if database is None else first_page_reader(database, quick.user),
     )
     try:
         result = app.run()
