@@ -16,7 +16,6 @@ import getpass
 import math
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,6 +157,8 @@ def _config_toml() -> dict[str, object]:
     path = paths.config_dir() / "config.toml"
     if not path.is_file():
         return {}
+    import tomllib  # deferred: a few milliseconds, only for users who have a config.toml
+
     with path.open("rb") as file:
         return _fields(tomllib.load(file))
 
