@@ -37,7 +37,8 @@ from synergia_tui.ui.screens.main_keys import MAIN_BINDINGS
 from synergia_tui.ui.screens.model_choice import ModelChoice
 from synergia_tui.ui.screens.text_prompt import TextPromptScreen
 from synergia_tui.ui.widgets.chat_column import ChatColumn
-from synergia_tui.ui.widgets.chat_sidebar import CHAT_PAGE, ChatFilter, ChatSidebar
+from synergia_tui.ui.widgets.chat_list import ChatFilter
+from synergia_tui.ui.widgets.chat_sidebar import CHAT_PAGE, ChatSidebar
 from synergia_tui.ui.widgets.message_pane import MessagePane
 from synergia_tui.ui.widgets.prompt_box import PromptBox
 from synergia_tui.ui.widgets.reply_engine import NEW_CHAT, ReplyEngine

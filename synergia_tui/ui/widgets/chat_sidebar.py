@@ -18,7 +18,6 @@ from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import var
@@ -28,6 +27,7 @@ from textual.widgets.option_list import Option
 from synergia_tui.core.errors import SynergiaError
 from synergia_tui.core.safe_text import one_line
 from synergia_tui.ui.format import relative_time
+from synergia_tui.ui.widgets.chat_list import ChatFilter, ChatList
 
 if TYPE_CHECKING:
     from synergia_tui.core.first_page import ChatTitle
@@ -36,46 +36,10 @@ if TYPE_CHECKING:
 
 CHAT_PAGE = 50
 FILTER_DEBOUNCE_S = 0.0  # no wait: each keystroke queries at once; a newer one cancels it
-# Ask for the next page when the highlight or the scroll position is this close to the end.
-PAGE_AHEAD = 8
 
 
 LIVE_MARK = "●"
 """Shown beside a chat whose reply is streaming."""
-
-
-class ChatFilter(Input):
-    """The filter box; escape leaves it (for the prompt) rather than stopping anything."""
-
-    BINDINGS = [
-        Binding("escape", "leave", "Back to the prompt", show=False, id="sidebar.leave_filter"),
-    ]
-
-    class Left(Message):
-        """The user pressed escape in the filter."""
-
-    def action_leave(self) -> None:
-        self.post_message(self.Left())
-
-
-class ChatList(OptionList):
-    """The chats as options (one line each); asks for more as the user nears the end."""
-
-    BINDINGS = [
-        Binding("delete", "screen.delete_chat", "Delete chat", show=False, id="sidebar.delete"),
-    ]
-
-    class NearEnd(Message):
-        """The user scrolled or moved close to the last loaded chat."""
-
-    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
-        if self.max_scroll_y and new_value >= self.max_scroll_y - PAGE_AHEAD:
-            self.post_message(self.NearEnd())
-
-    def _on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if event.option_index >= self.option_count - PAGE_AHEAD:
-            self.post_message(self.NearEnd())
 
 
 class ChatSidebar(Vertical):
