@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import tomllib
 from pathlib import Path
@@ -18,18 +17,11 @@ from pydantic_settings import (
 )
 
 from synergia_tui.core import paths
+from synergia_tui.core.config_check import login_name
 from synergia_tui.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
-
-
-def _login_name() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        # No passwd entry (some containers): still give every chat an owner.
-        return "user"
 
 
 class Settings(BaseSettings):
@@ -67,7 +59,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     """Level of the log file."""
 
-    synergia_user: str = Field(default_factory=_login_name, min_length=1)
+    synergia_user: str = Field(default_factory=login_name, min_length=1)
     """Owner of the chats created and shown; defaults to the OS login name."""
 
     synergia_sqlite_path: Path | None = None

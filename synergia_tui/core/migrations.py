@@ -8,7 +8,6 @@ Alembic itself (about 14 MiB and a noticeable import) loads only to actually mig
 from __future__ import annotations
 
 import logging
-import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,14 +30,14 @@ from synergia_tui.core.errors import (
     storage_error,
 )
 
+# Re-exported: where the revisions are read lives apart, free of SQLAlchemy (start-up fast path).
+from synergia_tui.core.revisions import head_revision as head_revision
+from synergia_tui.core.revisions import known_revisions as known_revisions
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
 log = logging.getLogger(__name__)
-
-_REVISION = re.compile(r"""^revision\s*(?::[^=\n]+)?=\s*['"]([^'"]+)['"]""", re.MULTILINE)
-_DOWN_REVISION = re.compile(r"""^down_revision\s*(?::[^=\n]+)?=\s*(.+)$""", re.MULTILINE)
-_QUOTED = re.compile(r"""['"]([^'"]+)['"]""")
 
 
 def alembic_config(url: URL | None = None) -> Config:
@@ -50,27 +49,6 @@ def alembic_config(url: URL | None = None) -> Config:
     if url is not None:
         config.attributes["url"] = url
     return config
-
-
-def known_revisions() -> dict[str, tuple[str, ...]]:
-    """Every revision this version of Synergia ships, with the revisions it follows."""
-    revisions: dict[str, tuple[str, ...]] = {}
-    for script in sorted((paths.resource("migrations") / "versions").glob("*.py")):
-        source = script.read_text(encoding="utf-8")
-        revision = _REVISION.search(source)
-        if revision is None:
-            continue
-        down = _DOWN_REVISION.search(source)
-        revisions[revision.group(1)] = tuple(_QUOTED.findall(down.group(1))) if down else ()
-    return revisions
-
-
-def head_revision() -> str | None:
-    """The newest revision this version of Synergia knows (the history is linear)."""
-    revisions = known_revisions()
-    followed = {down for downs in revisions.values() for down in downs}
-    heads = sorted(set(revisions) - followed)
-    return heads[0] if heads else None
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -27,6 +27,7 @@ from synergia_tui.ui.messages import (
     Activity,
     DatabaseReady,
     DatabaseUnavailable,
+    FirstPage,
     SetAsideLoadedObjects,
 )
 from synergia_tui.ui.screens.main import MainScreen
@@ -35,6 +36,7 @@ from synergia_tui.ui.screens.main_keys import COMMANDS
 if TYPE_CHECKING:
     from synergia_tui.bootstrap import Container
     from synergia_tui.core.config import Settings
+    from synergia_tui.core.first_page import ChatTitle
     from synergia_tui.services.facade import AsyncServices
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,7 @@ HANGUP_EXIT_CODE = 129  # 128 + SIGHUP, what a shell reports for a hung-up child
 TERMINATED_EXIT_CODE = 143  # 128 + SIGTERM
 INTERRUPTED_EXIT_CODE = 130  # 128 + SIGINT
 STARTUP_RETRY_S = 5.0
+FIRST_PAGE_PAINT_S = 0.5  # the longest the stack waits for the first page to be painted
 HANGUP_SAVE_S = 2.0
 
 
@@ -82,7 +85,9 @@ class SynergiaApp(App[int]):
 
     Give it ``settings`` and it opens the database itself after the first paint; tests give it
     ready ``services`` instead. ``clock`` and ``version`` are injectable so snapshots are stable;
-    ``health_interval`` (seconds, None for never) sets how often the status bar is refreshed.
+    ``health_interval`` (seconds, None for never) sets how often the status bar is refreshed;
+    ``first_page`` (given a page size) reads the newest chats before the database stack loads
+    (``core.first_page``), or gives None to leave the list to the normal path.
     """
 
     TITLE = "Synergia"
@@ -104,12 +109,14 @@ class SynergiaApp(App[int]):
         chat_page: int | None = None,
         offer_first_run: bool = False,
         terminate: Callable[[int], object] = os._exit,
+        first_page: Callable[[int], list[ChatTitle] | None] | None = None,
     ) -> None:
         super().__init__()
         if settings is None and services is None and settings_loader is None:
             raise ValueError("SynergiaApp needs settings, a settings loader or services")
         self.settings = settings
         self.settings_loader = settings_loader
+        self.first_page = first_page
         self.startup_error: str | None = None
         self.offer_first_run = offer_first_run
         self.terminate = terminate  # how a hang-up ends the process (tests end just the app)
@@ -155,6 +162,8 @@ class SynergiaApp(App[int]):
 
     async def _open_database(self) -> None:
         """Open the database off the event loop; retry while it is unreachable."""
+        if self.first_page is not None:
+            await self._show_first_page(self.first_page)
         if self.settings is None and self.settings_loader is not None:
             try:
                 self.settings = await asyncio.to_thread(self.settings_loader)
@@ -180,6 +189,19 @@ class SynergiaApp(App[int]):
         self.container = container
         self.services = container.async_services()
         self.main_screen.post_message(DatabaseReady(self.services))
+
+    async def _show_first_page(self, read: Callable[[int], list[ChatTitle] | None]) -> None:
+        """Put the newest chats on screen before the database stack loads, and wait (briefly)
+        until they are painted: the stack's imports would hold the interpreter meanwhile."""
+        chats = await asyncio.to_thread(read, self.main_screen.chat_page)
+        if chats is None:
+            return  # missing, behind, locked, broken: the normal path opens it and says why
+        message = FirstPage(chats)
+        self.main_screen.post_message(message)
+        try:
+            await asyncio.wait_for(message.shown.wait(), FIRST_PAGE_PAINT_S)
+        except TimeoutError:
+            log.info("the first page was not painted within %.1f s", FIRST_PAGE_PAINT_S)
 
     # -- ending: quit, hang-up, SIGTERM ---------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Starts the TUI. Settings are read after the first paint, in the app's start-up worker."""
+"""Starts the TUI: settings are vouched for before the first paint, and loaded after it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,11 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
     from synergia_tui.core.config import Settings
+    from synergia_tui.core.first_page import ChatTitle
 
 
 def load_settings_and_logging() -> Settings:
@@ -23,13 +27,44 @@ def load_settings_and_logging() -> Settings:
     return settings
 
 
+def first_page_reader(database: Path, user: str) -> Callable[[int], list[ChatTitle] | None]:
+    """Reads the newest chats of the embedded database before the stack loads (on a thread)."""
+
+    def read(limit: int) -> list[ChatTitle] | None:
+        from synergia_tui.core.first_page import read_first_page  # sqlite3: after the first paint
+
+        return read_first_page(database, user, limit)
+
+    return read
+
+
 def run_tui() -> int:
     """Run the terminal UI; returns the process exit code."""
+    from synergia_tui.core.config_check import quick_settings
+    from synergia_tui.core.errors import ConfigError
+
     # pydantic and SQLAlchemy are not imported before the first frame: the app paints as fast as
-    # a bare Textual app, then loads the settings and the database in a worker.
+    # a bare Textual app, then loads the settings and the database in a worker. The settings'
+    # sources are checked first with the standard library alone; when anything looks wrong,
+    # pydantic is loaded now, so a bad value is one line on a terminal never taken over.
+    quick = quick_settings()
+    settings: Settings | None = None
+    if quick.problem is not None:
+        try:
+            settings = load_settings_and_logging()
+        except ConfigError as err:
+            print(f"synergia: {err}", file=sys.stderr)
+            return err.exit_code
+
     from synergia_tui.ui.app import SynergiaApp
 
-    app = SynergiaApp(settings_loader=load_settings_and_logging, offer_first_run=True)
+    database = quick.sqlite_file if quick.problem is None else None
+    app = SynergiaApp(
+        settings,
+        settings_loader=None if settings is not None else load_settings_and_logging,
+        offer_first_run=True,
+        first_page=None if database is None else first_page_reader(database, quick.user),
+    )
     try:
         result = app.run()
     finally:

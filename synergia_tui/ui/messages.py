@@ -5,14 +5,29 @@ Declared here, apart from both, so a screen never imports the app (import-linter
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 if TYPE_CHECKING:
-    # A type name only: the services import SQLAlchemy, which loads after the first paint.
+    # Type names only: the services import SQLAlchemy, which loads after the first paint (and
+    # the first page's reader sqlite3, which loads in the start-up worker).
+    from synergia_tui.core.first_page import ChatTitle
     from synergia_tui.services.facade import AsyncServices
+
+
+@dataclass
+class FirstPage(Message):
+    """Down, app → main screen: the newest chats, read before the database stack is up.
+
+    The screen sets ``shown`` once they are painted (the app waits for that before it loads the
+    stack, whose imports would otherwise slow the paint down).
+    """
+
+    chats: list[ChatTitle]
+    shown: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass

@@ -26,14 +26,20 @@ from synergia_tui.core.errors import StorageError, SynergiaError
 from synergia_tui.core.safe_text import neutralize, one_line
 from synergia_tui.ui.clipboard import copy_text
 from synergia_tui.ui.format import format_retry
-from synergia_tui.ui.messages import DatabaseReady, DatabaseUnavailable, SetAsideLoadedObjects
+from synergia_tui.ui.messages import (
+    DatabaseReady,
+    DatabaseUnavailable,
+    FirstPage,
+    SetAsideLoadedObjects,
+)
 from synergia_tui.ui.screens.code_blocks import copy_a_code_block
 from synergia_tui.ui.screens.confirm import ask
 from synergia_tui.ui.screens.main_keys import MAIN_BINDINGS
 from synergia_tui.ui.screens.model_choice import ModelChoice
 from synergia_tui.ui.screens.text_prompt import TextPromptScreen
 from synergia_tui.ui.widgets.chat_column import ChatColumn
-from synergia_tui.ui.widgets.chat_sidebar import CHAT_PAGE, ChatFilter, ChatSidebar
+from synergia_tui.ui.widgets.chat_list import ChatFilter
+from synergia_tui.ui.widgets.chat_sidebar import CHAT_PAGE, ChatSidebar
 from synergia_tui.ui.widgets.message_pane import MessagePane
 from synergia_tui.ui.widgets.prompt_box import PromptBox
 from synergia_tui.ui.widgets.reply_engine import NEW_CHAT, ReplyEngine
@@ -150,6 +156,11 @@ class MainScreen(Screen[None]):
 
     # -- start-up, posted by the app -----------------------------------------------------------
 
+    def on_first_page(self, message: FirstPage) -> None:
+        """The newest chats, read before the database stack is up: show them until it is."""
+        self.sidebar.show_first_page(message.chats)
+        self.call_after_refresh(message.shown.set)
+
     async def on_database_ready(self, message: DatabaseReady) -> None:
         """The database stack is up: hand it to the widgets, load chats, start health checks."""
         services = self.services = message.services
@@ -160,7 +171,7 @@ class MainScreen(Screen[None]):
         if self.current_chat is None:
             await self.pane.show_placeholder(NO_CHAT)  # instead of a start-up error, if any
         self.set_aside_loaded_objects()
-        self.sidebar.load_chats("", debounce=False)
+        self.sidebar.load_chats(self.sidebar.filter_text, debounce=False)
         self.model_choice.load_default()
         self.check_health()
         if self.health_interval:
@@ -169,6 +180,7 @@ class MainScreen(Screen[None]):
     async def on_database_unavailable(self, message: DatabaseUnavailable) -> None:
         """The database could not be opened (unreachable, schema behind, ...)."""
         self.column.unavailable = message.message
+        self.sidebar.drop_first_page()  # chats that cannot be opened are not offered
         self.sidebar.set_loading(False)
         self.status_bar.starting = "unavailable"
         self.status_bar.add_class("-db-down")

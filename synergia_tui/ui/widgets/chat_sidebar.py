@@ -1,7 +1,8 @@
 """The chat sidebar: a filter box over a lazily paged list of the user's chats.
 
 It loads its own pages (through the async facade, in workers): the first page for the filter
-as it is typed, the next one as the user nears the end.
+as it is typed, the next one as the user nears the end. At start-up it can show a first page read
+before the services are up (``show_first_page``); the first load replaces it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import var
@@ -27,53 +27,19 @@ from textual.widgets.option_list import Option
 from synergia_tui.core.errors import SynergiaError
 from synergia_tui.core.safe_text import one_line
 from synergia_tui.ui.format import relative_time
+from synergia_tui.ui.widgets.chat_list import ChatFilter, ChatList
 
 if TYPE_CHECKING:
+    from synergia_tui.core.first_page import ChatTitle
     from synergia_tui.models import ChatRead
     from synergia_tui.services.facade import AsyncServices
 
 CHAT_PAGE = 50
 FILTER_DEBOUNCE_S = 0.0  # no wait: each keystroke queries at once; a newer one cancels it
-# Ask for the next page when the highlight or the scroll position is this close to the end.
-PAGE_AHEAD = 8
 
 
 LIVE_MARK = "●"
 """Shown beside a chat whose reply is streaming."""
-
-
-class ChatFilter(Input):
-    """The filter box; escape leaves it (for the prompt) rather than stopping anything."""
-
-    BINDINGS = [
-        Binding("escape", "leave", "Back to the prompt", show=False, id="sidebar.leave_filter"),
-    ]
-
-    class Left(Message):
-        """The user pressed escape in the filter."""
-
-    def action_leave(self) -> None:
-        self.post_message(self.Left())
-
-
-class ChatList(OptionList):
-    """The chats as options (one line each); asks for more as the user nears the end."""
-
-    BINDINGS = [
-        Binding("delete", "screen.delete_chat", "Delete chat", show=False, id="sidebar.delete"),
-    ]
-
-    class NearEnd(Message):
-        """The user scrolled or moved close to the last loaded chat."""
-
-    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
-        if self.max_scroll_y and new_value >= self.max_scroll_y - PAGE_AHEAD:
-            self.post_message(self.NearEnd())
-
-    def _on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if event.option_index >= self.option_count - PAGE_AHEAD:
-            self.post_message(self.NearEnd())
 
 
 class ChatSidebar(Vertical):
@@ -136,6 +102,10 @@ class ChatSidebar(Vertical):
         self._cursor: Any = None
         self._generation = 0
         self._loading_more = False
+        self._first_page: list[ChatTitle] | None = None
+        """Shown until the first load: chats read before the services were up."""
+        self._picked_early: uuid.UUID | None = None
+        """A chat of the first page the user picked; opened once the first load has it."""
 
     def on_mount(self) -> None:
         self.set_loading(True)
@@ -164,6 +134,11 @@ class ChatSidebar(Vertical):
         return self.query_one(ChatList)
 
     @property
+    def filter_text(self) -> str:
+        """What the filter box holds."""
+        return self.query_one(ChatFilter).value
+
+    @property
     def highlighted_chat(self) -> ChatRead | None:
         index = self.chat_list.highlighted
         return self.chats[index] if index is not None and index < len(self.chats) else None
@@ -189,16 +164,21 @@ class ChatSidebar(Vertical):
             page = await services.chats.list_chats(limit=self.page_size, query=query)
         except SynergiaError as err:
             self.load_failed = True
+            self.drop_first_page()
             self.set_loading(False)
             self.post_message(self.Failed(err))
             return
         self.load_failed = False
         self._cursor = page.next_cursor
         self.now = self.clock()
+        highlighted = self._leave_first_page()
         self.show_chats(page.chats, has_more=page.next_cursor is not None, query=query)
         self.set_loading(False)
         if self.current_chat is not None:
             self.select_chat(self.current_chat.id)
+        elif highlighted is not None:
+            self.select_chat(highlighted)
+        self._open_picked_early()
 
     def reload_if_failed(self) -> None:
         """Try the last load again if it failed (the database is back)."""
@@ -269,6 +249,45 @@ class ChatSidebar(Vertical):
         self.notify(f"Deleted “{chat.title}”.")
         self.post_message(self.ChatDeleted(chat))
 
+    # -- the first page, before the services are up ---------------------------------------------
+
+    def show_first_page(self, chats: list[ChatTitle]) -> None:
+        """Show the newest chats as read at start-up (``core.first_page``) until the first load.
+
+        They are shown as the list will show them; picking one opens it as soon as the services
+        are up. Ignored once a load has shown the real page.
+        """
+        if self.services is not None:
+            return
+        self._first_page = list(chats)
+        self.now = self.clock()
+        chat_list = self.chat_list
+        chat_list.clear_options()
+        chat_list.add_options([Option(self._prompt(chat), id=str(chat.id)) for chat in chats])
+        self._show_empty_state(bool(chats), query="")
+        self.set_loading(False)
+
+    def drop_first_page(self) -> None:
+        """Take the first page away (the database turned out unusable)."""
+        if self._first_page is not None:
+            self._first_page = None
+            self._picked_early = None
+            self.chat_list.clear_options()
+
+    def _leave_first_page(self) -> uuid.UUID | None:
+        """The real page replaces the first one: which chat was highlighted in it, if any."""
+        if self._first_page is None:
+            return None
+        index = self.chat_list.highlighted
+        first, self._first_page = self._first_page, None
+        return first[index].id if index is not None and index < len(first) else None
+
+    def _open_picked_early(self) -> None:
+        picked, self._picked_early = self._picked_early, None
+        chat = next((c for c in self.chats if c.id == picked), None)
+        if chat is not None:
+            self.post_message(self.ChatSelected(chat))
+
     # -- showing -------------------------------------------------------------------------------
 
     def show_chats(self, chats: list[ChatRead], *, has_more: bool, query: str = "") -> None:
@@ -278,15 +297,18 @@ class ChatSidebar(Vertical):
         chat_list = self.chat_list
         chat_list.clear_options()
         chat_list.add_options([self._option(chat) for chat in self.chats])
+        self._show_empty_state(bool(self.chats), query=query)
+
+    def _show_empty_state(self, any_chats: bool, *, query: str) -> None:
         empty = self.query_one("#chat-list-empty", Static)
-        if self.chats:
+        if any_chats:
             empty.update("")
         elif query:
             empty.update(f"No chat titles contain “{one_line(query)}”.")
         else:
             empty.update("No chats yet. Type a prompt, or ctrl+n for a new chat.")
-        empty.display = not self.chats
-        chat_list.display = bool(self.chats)
+        empty.display = not any_chats
+        self.chat_list.display = any_chats
 
     def append_chats(self, chats: list[ChatRead], *, has_more: bool) -> None:
         """Add the next page below the loaded chats."""
@@ -336,7 +358,7 @@ class ChatSidebar(Vertical):
     def _option(self, chat: ChatRead) -> Option:
         return Option(self._prompt(chat), id=str(chat.id))
 
-    def _prompt(self, chat: ChatRead) -> Table:
+    def _prompt(self, chat: ChatRead | ChatTitle) -> Table:
         # Text objects, not strings: a title is shown as typed, never parsed as markup.
         grid = Table.grid(expand=True)
         grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
@@ -364,3 +386,5 @@ class ChatSidebar(Vertical):
         event.stop()
         if event.option_index < len(self.chats):
             self.post_message(self.ChatSelected(self.chats[event.option_index]))
+        elif self._first_page is not None and event.option_index < len(self._first_page):
+            self._picked_early = self._first_page[event.option_index].id
