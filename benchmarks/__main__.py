@@ -21,6 +21,7 @@ CASES = {
     "memory": "benchmarks.case_memory",  # 5
     "db": "benchmarks.case_db",  # 6
     "first-token": "benchmarks.case_first_token",  # 7
+    "reading-back": "benchmarks.case_reading",  # 8
 }
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
 
