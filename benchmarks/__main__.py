@@ -22,6 +22,7 @@ CASES = {
     "db": "benchmarks.case_db",  # 6
     "first-token": "benchmarks.case_first_token",  # 7
     "chat-list": "benchmarks.case_chat_list",  # 8
+    "reading-back": "benchmarks.case_reading",  # 9
 }
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
 

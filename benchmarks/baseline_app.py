@@ -10,7 +10,7 @@ import sys
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Label, ListItem, ListView, Markdown, Static, TextArea
 
 from synergia_tui import __version__ as VERSION  # a literal in a tiny module: no app import
@@ -43,16 +43,18 @@ class BaselineApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
-    def __init__(self, messages: list[str] | None = None) -> None:
+    def __init__(self, messages: list[str] | None = None, *, scrollable: bool = False) -> None:
         super().__init__()
         self.messages = messages or [SAMPLE]
+        self.scrollable = scrollable
+        """The pane is a ``VerticalScroll`` with every message mounted (case 8's baseline)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal():
             yield ListView(*(ListItem(Label(f"Chat number {i}")) for i in range(20)), id="sidebar")
             with Vertical():
-                with Vertical(id="pane"):
+                with (VerticalScroll if self.scrollable else Vertical)(id="pane"):
                     for text in self.messages:
                         yield Markdown(text)
                 yield TextArea(id="prompt")

@@ -94,6 +94,31 @@ def rich_message(i: int) -> str:
     )
 
 
+def reading_message(i: int) -> str:
+    """About 400 characters of Markdown; every tenth message carries a fenced code block."""
+    if i % 10 == 9:
+        return (
+            f"### Paging, part {i}\n\n"
+            f"Keep a **cursor** per page so message {i} loads in constant time:\n\n"
+            "```python\n"
+            f"async def older_{i}(service, chat_id, cursor):\n"
+            "    page = await service.list_messages(chat_id, before=cursor)\n"
+            "    return page.messages, page.older_cursor\n"
+            "```\n\n"
+            "Then mount only what is near the view, and drop what scrolled a few "
+            "screens away: the pane stays as light as it was when the chat opened."
+        )
+    return (
+        f"Message {i}: when a chat grows past a few thousand messages, the pane should not "
+        "mount them all. Keep a *window* of views near the screen, load the page above as "
+        "the reader scrolls up, and unmount what scrolled far away.\n\n"
+        f"- a page of messages around **{i}**\n"
+        "- `older_cursor` and `newer_cursor` to extend it\n"
+        "- a spacer standing in for what is not mounted\n\n"
+        "That way the cost of a key does not grow with the chat."
+    )
+
+
 def add_model(
     db: BenchDatabase, *, name: str = "bench-model", base_url: str | None = None
 ) -> uuid.UUID:
@@ -180,6 +205,20 @@ def long_chat_rows(messages: int, model_id: uuid.UUID, *, title: str) -> tuple[t
             f"Prompt {i}: how do I page through a long history?" if i % 2 == 0 else rich_message(i),
             start + timedelta(seconds=i),
         )
+        for i in range(messages)
+    ]
+    chat = _chat_row(chat_id, title, model_id, start, start + timedelta(seconds=messages))
+    return chat, rows
+
+
+def reading_chat_rows(
+    messages: int, model_id: uuid.UUID, *, title: str
+) -> tuple[tuple, list[tuple]]:
+    """One chat of ``messages`` ~400-character Markdown messages, oldest first."""
+    chat_id = uuid.uuid4()
+    start = datetime.now(UTC) - timedelta(hours=2) - timedelta(seconds=messages)
+    rows = [
+        _message_row(chat_id, model_id, i, reading_message(i), start + timedelta(seconds=i))
         for i in range(messages)
     ]
     chat = _chat_row(chat_id, title, model_id, start, start + timedelta(seconds=messages))

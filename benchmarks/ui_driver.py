@@ -9,7 +9,10 @@ Everything the benchmarks assume about the UI is here, so a change in the UI bre
   (``ReplyEngine``: ``live`` holds a chat's reply from Enter until it is stored) and
   ``open_chat(ChatRead)``; the sidebar's filter is ``#chat-filter``;
 - a frame is "on screen" once Textual has run a refresh after the change
-  (``call_after_refresh``), which in a real terminal is when the bytes are written.
+  (``call_after_refresh``), which in a real terminal is when the bytes are written;
+- the pane can take focus, and then ``pageup`` scrolls it and ``home`` goes to the chat's first
+  message; its ``MessageView`` children are in chat order (the oldest mounted first), and a view
+  is on screen when its region overlaps the pane's ``scrollable_content_region``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from textual import events
 
 SIZE = (100, 30)
 
@@ -150,3 +155,34 @@ async def finish_or_stop_reply(
     )
     await after_refresh(app)
     return finished
+
+
+def post_key(app: Any, key: str) -> None:
+    """Post ``key`` as the terminal driver does: ``pilot.press`` would also wait for the whole
+    app to go idle after the key, and so measure Pilot's waiting as well."""
+    app.post_message(events.Key(key, key if len(key) == 1 else None))
+
+
+def oldest_view(pane: Any) -> Any:
+    """The pane's oldest mounted ``MessageView`` (cheap: stops at the first one)."""
+    for child in pane.children:
+        if hasattr(child, "message"):
+            return child
+    return None
+
+
+def on_screen(pane: Any, view: Any) -> bool:
+    """``view`` is mounted and at least one of its lines is inside the pane's visible region."""
+    if view is None or not view.is_attached:
+        return False
+    return view.region.overlaps(pane.scrollable_content_region)
+
+
+def scroll_settled(app: Any, pane: Any) -> bool:
+    """No scroll of the pane is still under way (animated or deferred to the next refresh).
+
+    Within half a line: an animation stopped part-way leaves a fraction behind, which the
+    screen, drawn in whole lines, does not show."""
+    return not app.animator.is_being_animated(pane, "scroll_y") and round(pane.scroll_y) == round(
+        pane.scroll_target_y
+    )
