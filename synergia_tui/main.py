@@ -39,7 +39,7 @@ def _run(arguments: list[str]) -> int:
     if args.command is None:
         from synergia_tui.ui.launch import run_tui
 
-        return run_tui()
+        return run_tui(chat=args.open_chat, message=args.open_message)
     from synergia_tui.cli.commands import run
 
     return run(args)

@@ -39,6 +39,18 @@ def _model_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="synergia", description="Chat with AI models from the terminal.")
     parser.add_argument("--version", action="version", version=f"synergia {__version__}")
+    parser.add_argument(
+        "--chat",
+        dest="open_chat",
+        metavar="ID",
+        help="open the TUI on this chat (its id, or a unique prefix of it)",
+    )
+    parser.add_argument(
+        "--message",
+        dest="open_message",
+        metavar="ID",
+        help="with --chat: open it at this message (id or unique prefix; default: the newest)",
+    )
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     health = commands.add_parser("health", help="check the database; exit 0 healthy, 1 not")
@@ -104,4 +116,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    return build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.open_message is not None and args.open_chat is None:
+        parser.error("--message needs --chat: the chat it is in")
+    if args.open_chat is not None:
+        if args.command is not None:
+            parser.error("--chat and --message open the TUI; give them without a command")
+        from synergia_tui.core.errors import ValidationError
+        from synergia_tui.core.ids import id_prefix
+
+        try:  # a malformed id is refused before the TUI takes the terminal
+            id_prefix(args.open_chat, "chat")
+            if args.open_message is not None:
+                id_prefix(args.open_message, "message")
+        except ValidationError as err:
+            parser.error(str(err))
+    return args

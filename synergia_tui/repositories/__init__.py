@@ -1,7 +1,8 @@
 """Queries over the tables. Repositories never commit and never decide business rules."""
 
+from synergia_tui.core.pages import MessageCursor
 from synergia_tui.repositories.chats import ChatCursor, ChatRepository
-from synergia_tui.repositories.messages import MessageCursor, MessageRepository
+from synergia_tui.repositories.messages import MessageRepository
 from synergia_tui.repositories.models import ModelRepository
 
 __all__ = [

@@ -6,10 +6,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, and_, func, or_
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from synergia_tui.models import Chat, Message
+from synergia_tui.repositories.ids import id_digits
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +85,7 @@ class ChatRepository:
 
     def ids_with_prefix(self, user_id: str, prefix: str, *, limit: int) -> list[uuid.UUID]:
         """Ids of the user's live chats whose hex digits start with ``prefix`` (lower-case hex)."""
-        column = col(Chat.id)
-        if self.session.get_bind().dialect.name == "postgresql":
-            digits = func.replace(func.cast(column, String), "-", "")
-        else:
-            digits = func.lower(func.cast(column, String))  # stored as 32 hex digits
+        digits = id_digits(self.session, col(Chat.id))
         statement = (
             select(Chat.id)
             .where(Chat.user_id == user_id, col(Chat.is_deleted).is_(False))

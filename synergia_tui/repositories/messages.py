@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from synergia_tui.core.pages import MessageCursor
 from synergia_tui.models import Message
 from synergia_tui.models.message import STILL_STREAMING
+from synergia_tui.repositories.ids import id_digits
 
 
 class MessageRepository:
@@ -61,6 +62,16 @@ class MessageRepository:
                 )
             )
         statement = statement.order_by(col(Message.created_at), col(Message.id)).limit(limit)
+        return list(self.session.exec(statement))
+
+    def ids_with_prefix(self, chat_id: uuid.UUID, prefix: str, *, limit: int) -> list[uuid.UUID]:
+        """Ids of the chat's live messages whose hex digits start with ``prefix``."""
+        statement = (
+            select(Message.id)
+            .where(Message.chat_id == chat_id, col(Message.is_deleted).is_(False))
+            .where(id_digits(self.session, col(Message.id)).startswith(prefix, autoescape=True))
+            .limit(limit)
+        )
         return list(self.session.exec(statement))
 
     def count(self, chat_id: uuid.UUID, *, before: MessageCursor | None = None) -> int:

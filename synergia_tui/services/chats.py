@@ -6,6 +6,7 @@ import uuid
 
 from synergia_tui.core.clock import utcnow
 from synergia_tui.core.errors import NotFoundError, ValidationError
+from synergia_tui.core.ids import id_prefix
 from synergia_tui.models import DEFAULT_TITLE, Chat, ChatRead, Message, MessageRead
 from synergia_tui.repositories import ChatCursor
 from synergia_tui.services.reads import ChatExport, ChatPage, ChatUsage
@@ -104,9 +105,7 @@ class ChatService:
 
     def find_chat_by_prefix(self, ref: str) -> ChatRead:
         """The chat whose id is ``ref`` or starts with it (dashes optional; at least 4 digits)."""
-        digits = ref.strip().lower().replace("-", "")
-        if len(digits) < 4 or len(digits) > 32 or any(c not in "0123456789abcdef" for c in digits):
-            raise ValidationError(f"{ref!r} is not a chat id (give at least 4 of its hex digits)")
+        digits = id_prefix(ref, "chat")
         if len(digits) == 32:
             return self.get_chat(uuid.UUID(digits))
         with self.db.unit_of_work() as uow:

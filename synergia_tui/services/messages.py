@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from synergia_tui.core.clock import utcnow
 from synergia_tui.core.errors import ConflictError, NotFoundError, ValidationError
+from synergia_tui.core.ids import id_prefix
 from synergia_tui.models import DEFAULT_TITLE, STATUSES, AIModel, Chat, Message, MessageRead
 from synergia_tui.repositories import MessageCursor
 from synergia_tui.services.chats import find_chat, read_message, title_from_prompt
@@ -114,6 +115,19 @@ class MessageService:
             names = uow.models.names_by_id({r.model_id for r in rows if r.model_id})
         page = _page(rows, names, older=False, newer=newer, total=total)
         return MessagePage(page.messages, None, page.newer_cursor, first_index=0, total=total)
+
+    def find_message_by_prefix(self, chat_id: uuid.UUID, ref: str) -> uuid.UUID:
+        """The id of the chat's message whose id is ``ref`` or starts with it (see
+        ``ChatService.find_chat_by_prefix``)."""
+        digits = id_prefix(ref, "message")
+        with self.db.unit_of_work() as uow:
+            find_chat(uow, self.user_id, chat_id)
+            ids = uow.messages.ids_with_prefix(chat_id, digits, limit=2)
+        if not ids:
+            raise NotFoundError(f"No message of this chat has an id starting with {digits}")
+        if len(ids) > 1:
+            raise ValidationError(f"Several messages' ids start with {digits}: give more digits")
+        return ids[0]
 
     def messages_around(
         self, chat_id: uuid.UUID, message_id: uuid.UUID, *, limit: int = PAGE_SIZE

@@ -29,6 +29,7 @@ from synergia_tui.ui.messages import (
     DatabaseUnavailable,
     FirstPage,
     SetAsideLoadedObjects,
+    WidgetsDropped,
 )
 from synergia_tui.ui.screens.main import MainScreen
 from synergia_tui.ui.screens.main_keys import COMMANDS
@@ -44,6 +45,10 @@ log = logging.getLogger(__name__)
 QUIET_GC_S = 2.0
 QUIET_GC_CHECK_S = 1.0
 FULL_GC_MAX_S = 60.0
+DROPPED_GC = 32
+"""A full collection once this many message widgets were unmounted since the last one: reading
+back through a long chat keeps its memory flat (one pass costs a few tens of milliseconds once
+start-up is frozen out of the collector's view)."""
 FULL_GC_NEVER = 1_000_000
 HANGUP_EXIT_CODE = 129  # 128 + SIGHUP, what a shell reports for a hung-up child
 TERMINATED_EXIT_CODE = 143  # 128 + SIGTERM
@@ -110,6 +115,7 @@ class SynergiaApp(App[int]):
         offer_first_run: bool = False,
         terminate: Callable[[int], object] = os._exit,
         first_page: Callable[[int], list[ChatTitle] | None] | None = None,
+        open_at: tuple[str, str | None] | None = None,
     ) -> None:
         super().__init__()
         if settings is None and services is None and settings_loader is None:
@@ -117,6 +123,7 @@ class SynergiaApp(App[int]):
         self.settings = settings
         self.settings_loader = settings_loader
         self.first_page = first_page
+        self.open_at = open_at
         self.startup_error: str | None = None
         self.offer_first_run = offer_first_run
         self.terminate = terminate  # how a hang-up ends the process (tests end just the app)
@@ -129,6 +136,7 @@ class SynergiaApp(App[int]):
         self.hung_up = False
         self._gc_thresholds: tuple[int, int, int] | None = None
         self._last_activity = self._last_full_gc = time.monotonic()
+        self._dropped = 0  # message widgets unmounted since the last full collection
 
     def get_default_screen(self) -> Screen:
         kwargs: dict[str, Any] = {}
@@ -139,6 +147,7 @@ class SynergiaApp(App[int]):
             version=self.version,
             health_interval=self.health_interval,
             offer_first_run=self.offer_first_run,
+            open_at=self.open_at,
             **kwargs,
         )
 
@@ -337,6 +346,17 @@ class SynergiaApp(App[int]):
         message.stop()
         self.set_aside_loaded_objects()
 
+    def on_widgets_dropped(self, message: WidgetsDropped) -> None:
+        message.stop()
+        self._dropped += message.count
+        if self._dropped >= DROPPED_GC:
+            self._dropped = 0
+            self.call_after_refresh(self._collect)  # between frames, after the page is shown
+
+    def _collect(self) -> None:
+        gc.collect()
+        self._last_full_gc = time.monotonic()
+
     def on_activity(self, message: Activity) -> None:
         message.stop()
         self.note_activity()
@@ -355,8 +375,7 @@ class SynergiaApp(App[int]):
         if (quiet and now - self._last_full_gc >= QUIET_GC_S) or (
             now - self._last_full_gc >= FULL_GC_MAX_S
         ):
-            gc.collect()
-            self._last_full_gc = time.monotonic()
+            self._collect()
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseEvent | events.Paste):

@@ -38,8 +38,8 @@ def first_page_reader(database: Path, user: str) -> Callable[[int], list[ChatTit
     return read
 
 
-def run_tui() -> int:
-    """Run the terminal UI; returns the process exit code."""
+def run_tui(*, chat: str | None = None, message: str | None = None) -> int:
+    """Run the terminal UI, on ``chat`` (at ``message``) if given; returns the exit code."""
     from synergia_tui.core.config_check import quick_settings
     from synergia_tui.core.errors import ConfigError
 
@@ -64,6 +64,7 @@ def run_tui() -> int:
         settings_loader=None if settings is not None else load_settings_and_logging,
         offer_first_run=True,
         first_page=None if database is None else first_page_reader(database, quick.user),
+        open_at=(chat, message) if chat is not None else None,
     )
     try:
         result = app.run()

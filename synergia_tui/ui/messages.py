@@ -57,6 +57,16 @@ class SetAsideLoadedObjects(Message):
     take it out of the garbage collector's view (see ``SynergiaApp.set_aside_loaded_objects``)."""
 
 
+class WidgetsDropped(Message):
+    """Up, to the app: ``count`` widgets holding a message each were unmounted (the message
+    pane's window moved on). Their memory comes back only with a full garbage collection,
+    which reading on through a long chat would otherwise put off (it is never quiet)."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.count = count
+
+
 class Activity(Message):
     """Up, to the app: something is being shown at the user's request (a chat opening, older
     messages), so this is not a quiet moment for a full garbage collection."""

@@ -6,8 +6,10 @@ Home/End, must show exactly those lines, keep its view still while pages come an
 only a few screens mounted.
 """
 
+# ruff: noqa: F811
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,7 +18,9 @@ import pytest
 from synergia_tui.models import Message
 from synergia_tui.ui.widgets import message_pane
 from synergia_tui.ui.widgets.message_view import MessageView
-from tests.ui.conftest import settle
+from tests.fake_provider_server import fake_provider  # noqa: F401
+from tests.ui.conftest import screen_text, settle
+from tests.ui.test_reply_engine import add_served_model, slow_reply
 
 SIZE = (90, 28)
 
@@ -49,17 +53,21 @@ def add_chat(container: Any, model_id: Any, count: int, *, content=_content) -> 
     return chat
 
 
+PANE_WORK = ("open-chat", "message-pages", "open-requested")
+
+
 async def settle_pane(pilot: Any) -> None:
-    """Until no page is loading and the pane has caught up with the view."""
+    """Until no page is loading and the pane has caught up with the view (a reply streaming
+    meanwhile is not waited for)."""
     pane = pilot.app.main_screen.pane
     quiet = 0
-    for _ in range(400):
-        await settle(pilot)
-        if pane.loading or any(not worker.is_finished for worker in pilot.app.workers):
-            quiet = 0
-            continue
-        quiet += 1
-        if quiet >= 2:
+    for _ in range(2_000):
+        await pilot.pause()
+        busy = pane.loading or any(
+            not worker.is_finished and worker.group in PANE_WORK for worker in pilot.app.workers
+        )
+        quiet = 0 if busy else quiet + 1
+        if quiet >= 3:
             return
     raise AssertionError("the pane kept loading pages")
 
@@ -82,8 +90,9 @@ def top_place(pane: Any) -> tuple[Any, int]:
 
 async def reference(make_app: Any, chat: Any, size: tuple[int, int], monkeypatch: Any):
     """Every line of the chat as a fully mounted pane draws it at ``size``'s width, and where
-    each message starts: one pane holding the whole chat, on a terminal tall enough to show it
-    all at once (its scrollbar's column kept, as the windowed pane has one)."""
+    each message starts: one pane holding the whole chat as live Markdown widgets (Textual's
+    own rendering; nothing drawn once and kept), on a terminal tall enough to show it all at
+    once (its scrollbar's column kept, as the windowed pane has one)."""
     width, _ = size
     with monkeypatch.context() as patch:
         patch.setattr(message_pane, "MESSAGE_PAGE", 500)
@@ -237,7 +246,7 @@ async def test_home_end_and_a_jump_mount_only_the_pages_around_them(
         assert _blank_tail(pane_lines(app)) == _blank_tail(expected(narrow, pane))
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(900)  # a key and a settle per page: about 160 pages
 async def test_paging_through_two_thousand_messages_keeps_the_mounted_count_bounded(
     make_app, ui_container, a_model
 ):
@@ -263,3 +272,76 @@ async def test_paging_through_two_thousand_messages_keeps_the_mounted_count_boun
         screens = 1 + 2 * message_pane.KEEP_SCREENS + 2 * message_pane.AHEAD_SCREENS
         assert most <= screens * per_screen + message_pane.MESSAGE_PAGE, most
         assert most < 400
+
+
+async def test_a_reply_keeps_streaming_while_the_user_reads_far_above_and_the_view_stays(
+    make_app, ui_container, fake_provider, monkeypatch
+):
+    monkeypatch.setenv("FAKE_KEY", "sk-ui-window-000000000")
+    model = add_served_model(ui_container, fake_provider, "openai")
+    chat = add_chat(ui_container, model.id, 300, content=lambda i: f"message number {i}")
+    reply = slow_reply(fake_provider, "far", count=120, rate=10)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.main_screen
+        screen.open_chat(chat)
+        await settle_pane(pilot)
+        pane = screen.pane
+        await pilot.press(*"go on", "enter")
+        await wait_for_text(pilot, lambda: "far3" in screen_text(app))
+
+        pane.focus()
+        await pilot.press("home")
+        await settle_pane(pilot)
+        place, scroll = top_place(pane), pane.scroll_y
+        assert "message number 0" in screen_text(app)
+
+        def stored_reply():
+            return ui_container.messages.list_messages(chat.id, limit=1).messages[-1]
+
+        saved = stored_reply().content
+        await wait_for_text(pilot, lambda: len(stored_reply().content) > len(saved) + 10)
+        # It streams on (saved as it goes); the view the user reads did not move.
+        assert (top_place(pane), pane.scroll_y) == (place, scroll)
+        assert "message number 0" in screen_text(app)
+
+        await pilot.press("end")
+        await settle_pane(pilot)
+        # Back at the end, the reply shows all it has so far and keeps growing there.
+        await wait_for_text(pilot, lambda: stored_reply().status == "complete", timeout_s=40)
+        await settle_pane(pilot)
+        assert pane.views[-1].message.id == stored_reply().id
+        assert pane.views[-1].shown_source == reply
+        assert "far119" in screen_text(app)
+
+
+async def test_pageup_and_pagedown_page_the_messages_from_the_prompt_box(
+    make_app, ui_container, a_model
+):
+    chat = add_chat(ui_container, a_model.id, 200, content=lambda i: f"message number {i}")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.main_screen
+        screen.open_chat(chat)
+        await settle_pane(pilot)
+        pane = screen.pane
+        assert screen.prompt.has_focus and pane.is_vertical_scroll_end
+        await pilot.press(*"half a prompt")
+        await pilot.press("pageup")
+        await settle_pane(pilot)
+        assert "message number 199" not in screen_text(app)
+        assert "message number 190" in screen_text(app)
+        await pilot.press("pagedown")
+        await settle_pane(pilot)
+        assert pane.is_vertical_scroll_end and "message number 199" in screen_text(app)
+        assert screen.prompt.has_focus and screen.prompt.text == "half a prompt"
+
+
+async def wait_for_text(pilot: Any, done: Any, timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out: {done.__code__.co_firstlineno}")
+        await pilot.pause(0.05)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.reactive import reactive
@@ -81,8 +81,12 @@ class MainScreen(Screen[None]):
         health_interval: float | None = 5.0,
         chat_page: int = CHAT_PAGE,
         offer_first_run: bool = False,
+        open_at: tuple[str, str | None] | None = None,
     ) -> None:
         super().__init__()
+        self.open_at = open_at
+        """A chat (and a message in it) to open once the database is up: ``--chat``, by id
+        or unique prefix."""
         self.clock = clock
         self.version = version
         self.health_interval = health_interval
@@ -173,6 +177,9 @@ class MainScreen(Screen[None]):
         self.set_aside_loaded_objects()
         self.sidebar.load_chats(self.sidebar.filter_text, debounce=False)
         self.model_choice.load_default()
+        if self.open_at is not None:
+            self._open_requested(*self.open_at)
+            self.open_at = None
         self.check_health()
         if self.health_interval:
             self.set_interval(self.health_interval, self.check_health)
@@ -195,6 +202,22 @@ class MainScreen(Screen[None]):
         """Open ``chat``: the pane loads its newest messages and posts ``ChatOpened``."""
         if self._services_or_none() is not None:
             self.pane.open_chat(chat, focus_prompt=focus_prompt)
+
+    @work(group="open-requested")
+    async def _open_requested(self, chat_ref: str, message_ref: str | None) -> None:
+        """Open the chat asked for on the command line, at its message or its newest."""
+        services = self._services_or_none()
+        if services is None:
+            return
+        try:
+            chat = await services.chats.find_chat_by_prefix(chat_ref)
+            message_id = None
+            if message_ref is not None:
+                message_id = await services.messages.find_message_by_prefix(chat.id, message_ref)
+        except SynergiaError as err:
+            self._report(err)
+            return
+        await self.pane.open_at(chat, message_id)
 
     @on(ChatSidebar.ChatSelected)
     def _chat_selected(self, event: ChatSidebar.ChatSelected) -> None:

@@ -28,7 +28,7 @@ from textual.widgets import Static
 
 from synergia_tui.core.errors import SynergiaError
 from synergia_tui.core.pages import MessageCursor
-from synergia_tui.ui.messages import Activity
+from synergia_tui.ui.messages import Activity, WidgetsDropped
 from synergia_tui.ui.widgets.message_view import MessageView
 
 if TYPE_CHECKING:
@@ -113,7 +113,8 @@ class MessagePane(VerticalScroll):
                     self.window_size = max(1, round(shown * scale))
                     self.position = index * scale
 
-        self.vertical_scrollbar.renderer = ChatPosition
+        # Textual documents setting the renderer on one scrollbar instance (a ClassVar to mypy).
+        self.vertical_scrollbar.renderer = ChatPosition  # type: ignore[misc]
 
     @property
     def views(self) -> list[MessageView]:
@@ -293,6 +294,8 @@ class MessagePane(VerticalScroll):
         self, messages: list[MessageRead], *, top: bool = False
     ) -> list[MessageView]:
         views = [MessageView(m) for m in messages]
+        if dropped := len(self.views):
+            self.post_message(WidgetsDropped(dropped))
         with self.app.batch_update():
             await self.remove_children(MessageView)
             self.query_one("#pane-placeholder", Static).display = False
@@ -364,13 +367,19 @@ class MessagePane(VerticalScroll):
         self.first_index = max(0, self.first_index - len(views))
         self._note_streaming(views)
 
-        def keep_place() -> None:
+        def keep_place(tries: int = 10) -> None:
             if generation != self._generation:
                 return
-            if at_end:
+            if at_end or self._following():
+                # scroll_end keeps the anchor (scroll_to would release it): the newest text
+                # stays in view as the reply grows.
                 self.scroll_end(animate=False, immediate=True)
             else:
                 grown = first.virtual_region.y - first_y
+                if grown <= 0 and tries and first.is_attached:
+                    # The new messages are not laid out yet: put the view back once they are.
+                    self.call_after_refresh(keep_place, tries - 1)
+                    return
                 self.scroll_to(y=self.scroll_y + grown, animate=False, immediate=True)
             self._trim_below()
 
@@ -433,6 +442,11 @@ class MessagePane(VerticalScroll):
     def _drop(self, views: list[MessageView]) -> None:
         for view in views:
             self._streaming.pop(view.message.id, None)
+        self.post_message(WidgetsDropped(len(views)))
+
+    def _following(self) -> bool:
+        """The view follows the chat's end (anchored, and the user has not scrolled away)."""
+        return self.is_anchored and not self._anchor_released
 
     def _anchor_at_end(self) -> None:
         """The window holds the chat's end again: follow new text once the view is back at the

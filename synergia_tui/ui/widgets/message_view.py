@@ -263,14 +263,16 @@ class MessageView(Vertical):
         shown = self._streamed[: len(self._streamed) - len(pending)] if pending else self._streamed
         await self._end_stream()
         self.message = message
-        self.query_one(".message-header", Label).update(header_text(message))
+        for header in self.query_children(".message-header").results(Label):
+            header.update(header_text(message))
         if message.content != shown:
             if shown and message.content.startswith(shown):
                 # What had not reached the screen yet (a stop, or the last batch): add it.
                 await self.markdown.append(neutralize(message.content[len(shown) :]))
             else:
                 await self._show_whole(message.content)
-        self.query_one(".message-error", Static).update(self._error_text())
+        for error in self.query_children(".message-error").results(Static):
+            error.update(self._error_text())
         self._show_state()
 
     def _error_text(self) -> str:
@@ -279,4 +281,6 @@ class MessageView(Vertical):
     def _show_state(self) -> None:
         self.set_class(self.message.status == "streaming", "-streaming")
         self.set_class(self.message.status in ("error", "cancelled"), "-failed")
-        self.query_one(".message-error", Static).display = bool(self.message.error)
+        # (A view being unmounted, as the pane's window moves on, may have lost its children.)
+        for error in self.query_children(".message-error").results(Static):
+            error.display = bool(self.message.error)
