@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from synergia_tui.ui.screens.confirm import ConfirmScreen
-from synergia_tui.ui.widgets.message_view import MessageView
+from synergia_tui.ui.widgets.message_view import MessageView, RenderedSegment
 from tests.ui.conftest import add_messages, notifications, screen_text, settle
 
 
@@ -151,10 +151,11 @@ async def test_links_in_messages_are_not_opened_but_offered_for_copying(
         await settle(pilot)
         app.main_screen.open_chat(chat)
         await settle(pilot)
-        markdown = app.main_screen.pane.query_one(MessageView).markdown
-        from textual.widgets import Markdown
-
-        markdown.post_message(Markdown.LinkClicked(markdown, "https://example.com/x"))
+        # The finished message is drawn lines by now: the click lands on the drawn link.
+        (body,) = app.main_screen.pane.query_one(MessageView).query_children(RenderedSegment)
+        lines = [body.render_line(y).text for y in range(body.size.height)]
+        y = next(y for y, line in enumerate(lines) if "here" in line)
+        await pilot.click(body, offset=(lines[y].index("here") + 1, y))
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         assert "https://example.com/x" in screen_text(app)

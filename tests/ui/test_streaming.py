@@ -8,6 +8,8 @@ import time
 from decimal import Decimal
 
 import pytest
+from textual.color import Color
+from textual.widgets import Markdown
 
 from synergia_tui.models import AIModelCreate
 from synergia_tui.ui.widgets.message_view import RenderedSegment
@@ -264,14 +266,15 @@ async def test_a_long_reply_is_shown_whole_in_drawn_segments_and_redrawn_on_resi
         await pilot.resize_terminal(80, 24)
         await settle(pilot)
         view = screen.pane.views[-1]
-        assert list(view.query_children(RenderedSegment)) == []
-        assert view.markdown.source == reply
+        # Drawn again at the new width, as one body: the whole reply, finished.
+        (body,) = view.query_children(RenderedSegment)
+        assert (body.source, body.width) == (reply, body.size.width)
+        assert not view.query_children(Markdown)
         screen.pane.scroll_end(animate=False)
         await pilot.pause()
         assert "Paragraph 149 says" in screen_text(app)
 
-        # Back at the first size the reply is one Markdown again, and it looks exactly as the
-        # drawn segments did.
+        # Back at the first size the reply looks exactly as the drawn segments did.
         await pilot.resize_terminal(100, 30)
         await settle(pilot)
         screen.pane.scroll_to_widget(view, animate=False, top=True)
@@ -292,8 +295,14 @@ async def test_drawn_segments_are_drawn_again_in_a_new_theme(
         assert list(view.query_children(RenderedSegment))
         app.theme = "textual-light" if app.theme != "textual-light" else "nord"
         await settle(pilot)
-        assert list(view.query_children(RenderedSegment)) == []
-        assert view.markdown.source == reply
+        (body,) = view.query_children(RenderedSegment)
+        assert body.source == reply
+        # The text is in the new theme's colour (drawn lines keep the colours they were drawn in).
+        foreground = Color.parse(app.get_css_variables()["foreground"]).rich_color
+        lines = [body.render_line(y) for y in range(body.size.height)]
+        line = next(line for line in lines if "Paragraph" in line.text)
+        colors = {segment.style.color for segment in line if segment.text.strip()}
+        assert colors == {foreground}
 
 
 def model_part(app) -> str:

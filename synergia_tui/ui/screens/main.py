@@ -41,6 +41,7 @@ from synergia_tui.ui.widgets.chat_column import ChatColumn
 from synergia_tui.ui.widgets.chat_list import ChatFilter
 from synergia_tui.ui.widgets.chat_sidebar import CHAT_PAGE, ChatSidebar
 from synergia_tui.ui.widgets.message_pane import MessagePane
+from synergia_tui.ui.widgets.message_view import RenderedSegment
 from synergia_tui.ui.widgets.prompt_box import PromptBox
 from synergia_tui.ui.widgets.reply_engine import NEW_CHAT, ReplyEngine
 from synergia_tui.ui.widgets.status_bar import StatusBar
@@ -436,7 +437,8 @@ class MainScreen(Screen[None]):
     # -- links in messages ---------------------------------------------------------------------
 
     @on(Markdown.LinkClicked)
-    def _link_clicked(self, event: Markdown.LinkClicked) -> None:
+    @on(RenderedSegment.LinkClicked)
+    def _link_clicked(self, event: Markdown.LinkClicked | RenderedSegment.LinkClicked) -> None:
         event.stop()
         href = event.href
         # Links are never opened by themselves: the URL is shown (made safe) and can be copied.

@@ -30,6 +30,7 @@ from synergia_tui.core.errors import SynergiaError
 from synergia_tui.core.pages import MessageCursor
 from synergia_tui.ui.messages import Activity, WidgetsDropped
 from synergia_tui.ui.widgets.message_view import MessageView
+from synergia_tui.ui.widgets.offline_render import DrawnLines
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -93,6 +94,7 @@ class MessagePane(VerticalScroll):
         self._placing = False  # a new window is not yet scrolled to its place: no edge loads
         self._streaming: dict[uuid.UUID, MessageView] = {}  # message id -> its growing view
         self._last_reply: MessageRead | None = None
+        self._drawn = DrawnLines()  # finished messages' lines, shared by their views
 
     def compose(self) -> ComposeResult:
         yield Static("", id="pane-placeholder", markup=False)
@@ -115,6 +117,13 @@ class MessagePane(VerticalScroll):
 
         # Textual documents setting the renderer on one scrollbar instance (a ClassVar to mypy).
         self.vertical_scrollbar.renderer = ChatPosition  # type: ignore[misc]
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    async def _theme_changed(self, _theme: object) -> None:
+        # Drawn lines carry the old theme's colours: draw the mounted messages again.
+        self._drawn.clear()
+        for view in self.views:
+            await view.redraw()
 
     @property
     def views(self) -> list[MessageView]:
@@ -293,7 +302,7 @@ class MessagePane(VerticalScroll):
     async def _mount_window(
         self, messages: list[MessageRead], *, top: bool = False
     ) -> list[MessageView]:
-        views = [MessageView(m) for m in messages]
+        views = [MessageView(m, self._drawn) for m in messages]
         if dropped := len(self.views):
             self.post_message(WidgetsDropped(dropped))
         with self.app.batch_update():
@@ -362,7 +371,7 @@ class MessagePane(VerticalScroll):
         at_end = self.max_scroll_y == 0 and not self.has_newer
         first = self.views[0]
         first_y = first.virtual_region.y
-        views = [MessageView(m) for m in page.messages]
+        views = [MessageView(m, self._drawn) for m in page.messages]
         await self.mount_all(views, before=first)
         self.first_index = max(0, self.first_index - len(views))
         self._note_streaming(views)
@@ -389,7 +398,7 @@ class MessagePane(VerticalScroll):
         """Mount newer messages below the window (the view stays: nothing above it moved)."""
         self.has_newer = page.newer_cursor is not None
         if page.messages:
-            views = [MessageView(m) for m in page.messages]
+            views = [MessageView(m, self._drawn) for m in page.messages]
             await self.mount_all(views)
             self._note_streaming(views)
         if not self.has_newer:
@@ -505,7 +514,7 @@ class MessagePane(VerticalScroll):
             if view.message.id == message.id:
                 return view  # the newest page already had it
         self.query_one("#pane-placeholder", Static).display = False
-        view = MessageView(message)
+        view = MessageView(message, self._drawn)
         await self.mount(view)
         self.total += 1
         self.anchor()

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from markdown_it import MarkdownIt
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.message import Message
 from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
@@ -32,7 +34,7 @@ from textual.widgets import Label, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
 from synergia_tui.core.safe_text import neutralize, one_line
-from synergia_tui.ui.widgets.offline_render import draw_lines
+from synergia_tui.ui.widgets.offline_render import DrawnLines, draw_lines
 
 if TYPE_CHECKING:
     from synergia_tui.models import MessageRead
@@ -82,10 +84,12 @@ def _prompt_parser() -> MarkdownIt:
 
 
 class RenderedSegment(Widget):
-    """A finished stretch of a streaming reply, shown as the lines its Markdown drew.
+    """Markdown shown as the lines it drew: a finished message's body, or a finished stretch of
+    a streaming reply.
 
     One widget with a fixed height instead of dozens of Markdown blocks: layout skips it, and
-    drawing it is a list lookup. ``source`` is its Markdown, for drawing again at a new width.
+    drawing it is a list lookup. ``source`` is its Markdown, for drawing again at a new width or
+    in a new theme; at a width other than ``width`` it asks its view to (``Stale``).
     """
 
     DEFAULT_CSS = """
@@ -94,9 +98,20 @@ class RenderedSegment(Widget):
     }
     """
 
-    def __init__(self, source: str, lines: list[Strip]) -> None:
+    @dataclass
+    class Stale(Message):
+        """The segment is now shown at another width than it was drawn at."""
+
+    @dataclass
+    class LinkClicked(Message):
+        """A link in the drawn lines was clicked (Markdown's own ``LinkClicked``, drawn)."""
+
+        href: str
+
+    def __init__(self, source: str, lines: list[Strip], width: int) -> None:
         super().__init__()
         self.source = source
+        self.width = width
         self._lines = lines
         self.styles.height = len(lines)
 
@@ -105,26 +120,68 @@ class RenderedSegment(Widget):
             return self._lines[y]
         return Strip.blank(self.size.width)
 
+    def show(self, lines: list[Strip], width: int) -> None:
+        """Show other lines (drawn at ``width``)."""
+        self._lines = lines
+        self.width = width
+        self.styles.height = len(lines)
+        self.refresh(layout=True)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size.width and event.size.width != self.width:
+            self.post_message(self.Stale())
+
+    def action_link(self, href: str) -> None:
+        # The drawn lines keep Markdown's ``@click`` actions; a click lands here.
+        self.post_message(self.LinkClicked(href))
+
 
 class MessageView(Vertical):
-    """One message: a header line and its Markdown body (control characters made visible)."""
+    """One message: a header line and its Markdown body (control characters made visible).
 
-    def __init__(self, message: MessageRead) -> None:
+    A finished message's body is a Markdown only until it has been laid out once: then it is
+    drawn, and shown as those lines (a ``RenderedSegment``), kept in ``drawn`` (the pane's) for
+    the next time the message is mounted at that width and theme. The pane's window mounts and
+    unmounts messages all the time; this way each costs a Markdown once, then a few lines.
+    """
+
+    def __init__(self, message: MessageRead, drawn: DrawnLines | None = None) -> None:
         super().__init__(classes=f"message -{message.role}")
         self.message = message
+        self._drawn = drawn
         self._stream: MarkdownStream | None = None
         self._streamed = ""
         self._pending: list[str] = []
         self._segment_text = ""
-        self._drawn_width = 0
-        self._watching_theme = False
         self._flush_timer: Timer | None = None
         self._last_flush = 0.0
 
     def compose(self) -> ComposeResult:
         yield Label(header_text(self.message), classes="message-header", markup=False)
-        yield self._new_markdown(neutralize(self.message.content))
+        source = neutralize(self.message.content)
+        known = self._known_lines()
+        if known is not None:
+            yield RenderedSegment(source, *known)
+        else:
+            yield self._new_markdown(source)
         yield Static(self._error_text(), classes="message-error", markup=False)
+
+    @property
+    def finished(self) -> bool:
+        """The message can no longer change (not a reply still streaming into this view)."""
+        return self.message.status != "streaming" and self._stream is None and not self._pending
+
+    def _draw_key(self) -> tuple[object, ...]:
+        message = self.message
+        return (message.id, message.status, hash(message.content), self.app.theme)
+
+    def _known_lines(self, width: int | None = None) -> tuple[list[Strip], int] | None:
+        """The body's lines drawn before (at ``width``, or the width last drawn at)."""
+        if self._drawn is None or not self.finished:
+            return None
+        width = width or self._drawn.width
+        lines = self._drawn.get(self._draw_key(), width)
+        return None if lines is None else (lines, width)
 
     def _new_markdown(self, text: str = "") -> Markdown:
         # open_links=False: a link in a message is never opened by itself (see LinkClicked).
@@ -138,6 +195,33 @@ class MessageView(Vertical):
     def on_mount(self) -> None:
         self._show_state()
 
+    def on_markdown_table_of_contents_updated(self, event: Markdown.TableOfContentsUpdated) -> None:
+        # Posted when a Markdown has mounted its blocks: once laid out, a finished one is drawn.
+        event.stop()
+        if self.finished:
+            self.call_after_refresh(self._freeze_body)
+
+    async def _freeze_body(self, tries: int = 5) -> None:
+        """Replace a finished message's Markdown body by the lines it draws."""
+        bodies = self._bodies()
+        if not self.finished or len(bodies) != 1 or not isinstance(bodies[0], Markdown):
+            return
+        body = bodies[0]
+        lines = draw_lines(body)
+        if lines is None:
+            if tries and body.is_attached:  # not laid out yet: once it is
+                self.call_after_refresh(self._freeze_body, tries - 1)
+            return  # (or no longer mounted): it stays a Markdown, still correct
+        width = body.size.width
+        if self._drawn is not None:
+            self._drawn.put(self._draw_key(), width, lines)
+        with self.app.batch_update():
+            await self.mount(RenderedSegment(body.source or "", lines, width), before=body)
+            await body.remove()
+
+    def _bodies(self) -> list[Markdown | RenderedSegment]:
+        return [child for child in self.children if isinstance(child, Markdown | RenderedSegment)]
+
     @property
     def markdown(self) -> Markdown:
         """The Markdown body (of a long streamed reply: its last segment)."""
@@ -146,11 +230,7 @@ class MessageView(Vertical):
     @property
     def shown_source(self) -> str:
         """The Markdown on screen: every segment's source, in order."""
-        return "".join(
-            child.source or ""
-            for child in self.children
-            if isinstance(child, Markdown | RenderedSegment)
-        )
+        return "".join(child.source or "" for child in self._bodies())
 
     async def append_stream(self, text: str) -> None:
         """Add a chunk of a streaming reply. The first chunk after a pause is shown at once;
@@ -195,28 +275,32 @@ class MessageView(Vertical):
         lines = draw_lines(segment)
         if lines is None:
             return  # not laid out (or no longer mounted): it stays a Markdown, still correct
-        await self.mount(RenderedSegment(segment.source, lines), before=segment)
+        await self.mount(RenderedSegment(segment.source, lines, segment.size.width), before=segment)
         await segment.remove()
-        if not self._watching_theme:
-            self._watching_theme = True
-            self.app.theme_changed_signal.subscribe(self, self._theme_changed)
 
-    async def on_resize(self, event: events.Resize) -> None:
-        # Drawn segments are lines of a given width: at a new width, draw the reply again.
-        # (A reply growing taller resizes the view too; that changes nothing here.)
-        if event.size.width == self._drawn_width:
+    async def on_rendered_segment_stale(self, event: RenderedSegment.Stale) -> None:
+        event.stop()
+        await self.redraw()
+
+    async def redraw(self) -> None:
+        """Draw again what is shown as drawn lines (at a new width, or in a new theme)."""
+        segments = list(self.query_children(RenderedSegment))
+        if not segments:
             return
-        self._drawn_width = event.size.width
-        await self._redraw()
-
-    async def _theme_changed(self, _theme: object) -> None:
-        await self._redraw()  # drawn segments carry the old theme's colours
-
-    async def _redraw(self) -> None:
-        """Show the reply as one Markdown again if parts of it are drawn lines."""
-        if self.query_children(RenderedSegment):
+        if self.query_children(Markdown):
+            # A streaming reply: one Markdown again (the closed segments are redrawn as it grows).
             await self._end_markdown_stream()
             await self._show_whole(self.shown_source, neutralized=True)
+            return
+        body = segments[0]
+        known = self._known_lines(body.size.width)
+        if known is not None:
+            body.show(*known)
+            return
+        # Its Markdown again, drawn anew once laid out (see on_markdown_table_of_contents_updated).
+        with self.app.batch_update():
+            await self.mount(self._new_markdown(self.shown_source), before=body)
+            await self.remove_children(segments)
 
     async def _write(self, text: str) -> None:
         if not text:
@@ -240,12 +324,10 @@ class MessageView(Vertical):
 
     async def _show_whole(self, text: str, *, neutralized: bool = False) -> None:
         """One Markdown body showing ``text`` (the segments of a stream joined again)."""
+        if not self.query_children(Markdown):
+            await self.mount(self._new_markdown(), before=self._bodies()[0])
         body = self.markdown
-        others = [
-            child
-            for child in self.children
-            if isinstance(child, Markdown | RenderedSegment) and child is not body
-        ]
+        others = [child for child in self._bodies() if child is not body]
         if others:
             await self.remove_children(others)
         self._segment_text = text if neutralized else neutralize(text)
