@@ -14,10 +14,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from textual.widgets import Markdown
 
 from synergia_tui.models import Message
-from synergia_tui.ui.widgets import message_pane
-from synergia_tui.ui.widgets.message_view import MessageView
+from synergia_tui.ui.widgets import message_pane, message_view
+from synergia_tui.ui.widgets.message_view import MessageView, RenderedSegment
 from tests.fake_provider_server import fake_provider  # noqa: F401
 from tests.ui.conftest import screen_text, settle
 from tests.ui.test_reply_engine import add_served_model, slow_reply
@@ -97,6 +98,7 @@ async def reference(make_app: Any, chat: Any, size: tuple[int, int], monkeypatch
     with monkeypatch.context() as patch:
         patch.setattr(message_pane, "MESSAGE_PAGE", 500)
         patch.setattr(message_pane, "KEEP_SCREENS", 10_000.0)
+        patch.setattr(message_view, "DRAW_FINISHED", False)
         app = make_app()
         async with app.run_test(size=(width, 400)) as pilot:
             await settle(pilot)
@@ -121,6 +123,14 @@ def expected(ref: tuple[list[str], dict], pane: Any) -> list[str]:
     y = starts[message_id] + offset
     height = pane.scrollable_content_region.height
     return (lines[y : y + height] + [""] * height)[:height]
+
+
+def drawn(pane: Any) -> bool:
+    """Every mounted message is shown as its drawn lines (none is a live Markdown)."""
+    return all(
+        view.query_children(RenderedSegment) and not view.query_children(Markdown)
+        for view in pane.views
+    )
 
 
 def _blank_tail(lines: list[str]) -> list[str]:
@@ -165,6 +175,11 @@ async def test_paging_both_ways_shows_the_lines_of_a_fully_mounted_pane_and_neve
             # Exactly a page up, wherever pages were mounted above or unmounted below.
             assert now == max(0, y - height), (y, now)
             assert _blank_tail(pane_lines(app)) == _blank_tail(expected(ref, pane))
+            assert drawn(pane), [
+                (v.message.content[:20], list(v.children), [c.size for c in v.children])
+                for v in pane.views
+                if not (v.query_children(RenderedSegment) and not v.query_children(Markdown))
+            ]
             most_mounted = max(most_mounted, len(pane.views))
             where = pane.chat_position()
         assert top_place(pane)[0] == pane.views[0].message.id and not pane.has_older
@@ -236,6 +251,7 @@ async def test_home_end_and_a_jump_mount_only_the_pages_around_them(
         await settle_pane(pilot)
         narrow = await reference(make_app, chat, (70, 24), monkeypatch)
         assert _blank_tail(pane_lines(app)) == _blank_tail(expected(narrow, pane))
+        assert drawn(pane)
         await pilot.press("pageup")
         await settle_pane(pilot)
         assert _blank_tail(pane_lines(app)) == _blank_tail(expected(narrow, pane))
@@ -244,6 +260,7 @@ async def test_home_end_and_a_jump_mount_only_the_pages_around_them(
         app.theme = "textual-light" if app.theme != "textual-light" else "nord"
         await settle_pane(pilot)
         assert _blank_tail(pane_lines(app)) == _blank_tail(expected(narrow, pane))
+        assert drawn(pane)
 
 
 @pytest.mark.timeout(900)  # a key and a settle per page: about 160 pages

@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 
 STREAM_FLUSH_S = 0.2
 SEGMENT_BLOCKS = 24
+DRAW_FINISHED = True
+"""Show finished messages as their drawn lines (tests turn it off for a reference pane of live
+Markdown widgets, Textual's own rendering, to compare the drawn lines with)."""
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 
 
@@ -136,6 +139,17 @@ class RenderedSegment(Widget):
         self.post_message(self.LinkClicked(href))
 
 
+class MessageMarkdown(Markdown):
+    """A message's Markdown body, which tells its view once it has a size (can be drawn)."""
+
+    class LaidOut(Message):
+        """The body has been given a size."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size.width:
+            self.post_message(self.LaidOut())
+
+
 class MessageView(Vertical):
     """One message: a header line and its Markdown body (control characters made visible).
 
@@ -153,6 +167,7 @@ class MessageView(Vertical):
         self._streamed = ""
         self._pending: list[str] = []
         self._segment_text = ""
+        self._freeze_wanted = False  # a finished Markdown body is waiting to be drawn
         self._flush_timer: Timer | None = None
         self._last_flush = 0.0
 
@@ -177,7 +192,7 @@ class MessageView(Vertical):
 
     def _known_lines(self, width: int | None = None) -> tuple[list[Strip], int] | None:
         """The body's lines drawn before (at ``width``, or the width last drawn at)."""
-        if self._drawn is None or not self.finished:
+        if self._drawn is None or not self.finished or not DRAW_FINISHED:
             return None
         width = width or self._drawn.width
         lines = self._drawn.get(self._draw_key(), width)
@@ -185,7 +200,7 @@ class MessageView(Vertical):
 
     def _new_markdown(self, text: str = "") -> Markdown:
         # open_links=False: a link in a message is never opened by itself (see LinkClicked).
-        return Markdown(
+        return MessageMarkdown(
             text,
             open_links=False,
             # A prompt's line breaks are the user's own: keep them (models write real Markdown).
@@ -198,10 +213,16 @@ class MessageView(Vertical):
     def on_markdown_table_of_contents_updated(self, event: Markdown.TableOfContentsUpdated) -> None:
         # Posted when a Markdown has mounted its blocks: once laid out, a finished one is drawn.
         event.stop()
-        if self.finished:
+        if self.finished and DRAW_FINISHED:
+            self._freeze_wanted = True
             self.call_after_refresh(self._freeze_body)
 
-    async def _freeze_body(self, tries: int = 5) -> None:
+    def on_message_markdown_laid_out(self, event: MessageMarkdown.LaidOut) -> None:
+        event.stop()
+        if self._freeze_wanted:  # not drawn yet, for it was not laid out yet
+            self.call_after_refresh(self._freeze_body)
+
+    async def _freeze_body(self) -> None:
         """Replace a finished message's Markdown body by the lines it draws."""
         bodies = self._bodies()
         if not self.finished or len(bodies) != 1 or not isinstance(bodies[0], Markdown):
@@ -209,9 +230,8 @@ class MessageView(Vertical):
         body = bodies[0]
         lines = draw_lines(body)
         if lines is None:
-            if tries and body.is_attached:  # not laid out yet: once it is
-                self.call_after_refresh(self._freeze_body, tries - 1)
-            return  # (or no longer mounted): it stays a Markdown, still correct
+            return  # not laid out yet (drawn on the next resize), or no longer mounted
+        self._freeze_wanted = False
         width = body.size.width
         if self._drawn is not None:
             self._drawn.put(self._draw_key(), width, lines)
