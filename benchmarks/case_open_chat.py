@@ -32,22 +32,23 @@ SCROLL_TIME_CAP_S = 60.0
 
 
 async def _scroll_up(app: Any, older: int) -> list[float]:
-    """Milliseconds per page of older messages, until ``older`` more are mounted."""
+    """Milliseconds per page of older messages, until ``older`` more have been mounted (the
+    windowed pane unmounts what lies far below meanwhile: counted by the window's first index)."""
     pane = app.main_screen.pane
-    start_count = len(pane.views)
+    start_index = pane.first_index
     samples: list[float] = []
     give_up = time.perf_counter() + SCROLL_TIME_CAP_S
-    while len(pane.views) - start_count < older and pane.has_older:
+    while start_index - pane.first_index < older and pane.has_older:
         if time.perf_counter() > give_up:
             break  # keeps `make bench` within its ten minutes when paging is slow
-        before = len(pane.views)
+        before = pane.first_index
         # The pane keeps its place after mounting a page (call_after_refresh); wait for that,
         # as a user's next "scroll up" comes after they see the page.
-        await wait_until(lambda: not pane.loading_older, what="the previous page to settle")
+        await wait_until(lambda: not pane.loading, what="the previous page to settle")
         await after_refresh(app)
         start = time.perf_counter()
         deadline = start + 30
-        while len(pane.views) <= before:
+        while pane.first_index >= before:
             if time.perf_counter() > deadline:
                 raise UINotAvailable("scrolling to the top did not load older messages in 30 s")
             if pane.scroll_y > 0:
@@ -59,6 +60,8 @@ async def _scroll_up(app: Any, older: int) -> list[float]:
 
 
 async def _measure(options: Options, long_len: int, short_len: int, older: int) -> list[Row]:
+    from synergia_tui.ui.widgets import message_pane
+
     with sqlite_database() as db:
         model_id = datagen.add_model(db)
         long_chat, long_rows = datagen.long_chat_rows(long_len, model_id, title="Long chat")
@@ -83,7 +86,9 @@ async def _measure(options: Options, long_len: int, short_len: int, older: int) 
                     pages, scroll_error = await _scroll_up(app, older), None
                 except UINotAvailable as exc:
                     pages, scroll_error = [], str(exc)
-                mounted = len(app.main_screen.pane.views)
+                pane = app.main_screen.pane
+                mounted = pane.total - pane.first_index
+                first_page = message_pane.MESSAGE_PAGE
         finally:
             services.shutdown()
             container.close()
@@ -104,8 +109,12 @@ async def _measure(options: Options, long_len: int, short_len: int, older: int) 
             samples=pages,
             baseline=f"open a chat of {short_len} messages",
             baseline_samples=baselines,
-            note=f"{len(pages)} pages; {mounted} message views mounted at the end"
-            + (f" (stopped at the {SCROLL_TIME_CAP_S:.0f} s cap)" if mounted - 20 < older else ""),
+            note=f"{len(pages)} pages; {mounted} newest messages loaded at the end"
+            + (
+                f" (stopped at the {SCROLL_TIME_CAP_S:.0f} s cap)"
+                if mounted - first_page < older
+                else ""
+            ),
             unavailable=scroll_error,
         ),
     ]

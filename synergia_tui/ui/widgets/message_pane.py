@@ -142,11 +142,11 @@ class MessagePane(VerticalScroll):
     async def show_placeholder(self, text: str) -> None:
         """Empty the pane and show ``text`` (no chat open, a start-up error, ...)."""
         self._generation += 1
+        self._forget_chat()  # first: no page is loaded for it while its messages go
         await self.remove_children(MessageView)
         placeholder = self.query_one("#pane-placeholder", Static)
         placeholder.update(text)
         placeholder.display = bool(text)
-        self._forget_chat()
 
     def _forget_chat(self) -> None:
         self._streaming.clear()
@@ -349,7 +349,7 @@ class MessagePane(VerticalScroll):
                 page = await services.messages.list_messages(
                     chat_id, limit=MESSAGE_PAGE, after=cursor
                 )
-            if generation != self._generation:
+            if generation != self._generation or not self.views:
                 return  # the window was replaced meanwhile (another chat, home, end, a jump)
             if direction == "older":
                 await self._mount_above(page, generation)
