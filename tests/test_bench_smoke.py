@@ -40,6 +40,26 @@ def test_quick_db_benchmark_prints_a_table_and_writes_json(tmp_path: Path) -> No
         assert row["ratio"] == row["median"] / row["baseline_median"]
 
 
+def test_quick_open_chat_benchmark_opens_chats_in_turn_and_pages_back(tmp_path: Path) -> None:
+    """Case 2 opens a long and a short chat in turn, each from an emptied pane, then reads back:
+    the pane once mounted a page into a pane being emptied there (IndexError, the app gone)."""
+    out = tmp_path / "bench.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--only", "open-chat", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = json.loads(out.read_text())["rows"]
+    assert len(rows) == 2 and all(not row.get("unavailable") for row in rows), rows
+    opened, paged = rows
+    assert opened["samples"] and opened["baseline_samples"]
+    assert paged["samples"] and "cap" not in (paged.get("note") or ""), paged
+
+
 def test_quick_streaming_benchmark_streams_a_whole_reply_from_its_own_server_process(
     tmp_path: Path,
 ) -> None:
