@@ -15,6 +15,7 @@ It loads pages itself (through the async facade, in workers). Each message is a 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -95,6 +96,7 @@ class MessagePane(VerticalScroll):
         self._streaming: dict[uuid.UUID, MessageView] = {}  # message id -> its growing view
         self._last_reply: MessageRead | None = None
         self._drawn = DrawnLines()  # finished messages' lines, shared by their views
+        self._drawable: dict[MessageView, None] = {}  # views whose body is ready to be drawn
 
     def compose(self) -> ComposeResult:
         yield Static("", id="pane-placeholder", markup=False)
@@ -118,6 +120,24 @@ class MessagePane(VerticalScroll):
         # Textual documents setting the renderer on one scrollbar instance (a ClassVar to mypy).
         self.vertical_scrollbar.renderer = ChatPosition  # type: ignore[misc]
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def on_message_view_drawable(self, event: MessageView.Drawable) -> None:
+        event.stop()
+        if not self._drawable:
+            self.call_after_refresh(self._draw_bodies)
+        self._drawable[event.view] = None
+
+    async def _draw_bodies(self) -> None:
+        """Draw every view whose body is ready, at once: one layout for all their swaps."""
+        views = [view for view in self._drawable if view.parent is self]
+        self._drawable.clear()
+        swaps = [(view, swap) for view in views if (swap := view.draw_body()) is not None]
+        if not swaps:
+            return
+        with self.app.batch_update():
+            await asyncio.gather(*(view.mount(lines, before=body) for view, (body, lines) in swaps))
+            await asyncio.gather(*(body.remove() for _, (body, _) in swaps))
+        self.post_message(WidgetsDropped(len(swaps)))  # their Markdown widgets are garbage now
 
     async def _theme_changed(self, _theme: object) -> None:
         # Drawn lines carry the old theme's colours: draw the mounted messages again.

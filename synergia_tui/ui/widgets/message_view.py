@@ -210,34 +210,41 @@ class MessageView(Vertical):
     def on_mount(self) -> None:
         self._show_state()
 
+    class Drawable(Message):
+        """The view's finished Markdown body has its blocks: the pane draws it (``draw_body``)
+        after the next refresh, with the other views that are ready, in one go."""
+
+        def __init__(self, view: MessageView) -> None:
+            super().__init__()
+            self.view = view
+
     def on_markdown_table_of_contents_updated(self, event: Markdown.TableOfContentsUpdated) -> None:
         # Posted when a Markdown has mounted its blocks: once laid out, a finished one is drawn.
         event.stop()
         if self.finished and DRAW_FINISHED:
             self._freeze_wanted = True
-            self.call_after_refresh(self._freeze_body)
+            self.post_message(self.Drawable(self))
 
     def on_message_markdown_laid_out(self, event: MessageMarkdown.LaidOut) -> None:
         event.stop()
         if self._freeze_wanted:  # not drawn yet, for it was not laid out yet
-            self.call_after_refresh(self._freeze_body)
+            self.post_message(self.Drawable(self))
 
-    async def _freeze_body(self) -> None:
-        """Replace a finished message's Markdown body by the lines it draws."""
+    def draw_body(self) -> tuple[Markdown, RenderedSegment] | None:
+        """A finished message's Markdown body and the lines it draws, to show instead (the
+        caller swaps them); None when it cannot be drawn (yet)."""
         bodies = self._bodies()
         if not self.finished or len(bodies) != 1 or not isinstance(bodies[0], Markdown):
-            return
+            return None
         body = bodies[0]
         lines = draw_lines(body)
         if lines is None:
-            return  # not laid out yet (drawn on the next resize), or no longer mounted
+            return None  # not laid out yet (drawn once it is), or no longer mounted
         self._freeze_wanted = False
         width = body.size.width
         if self._drawn is not None:
             self._drawn.put(self._draw_key(), width, lines)
-        with self.app.batch_update():
-            await self.mount(RenderedSegment(body.source or "", lines, width), before=body)
-            await body.remove()
+        return body, RenderedSegment(body.source or "", lines, width)
 
     def _bodies(self) -> list[Markdown | RenderedSegment]:
         return [child for child in self.children if isinstance(child, Markdown | RenderedSegment)]
