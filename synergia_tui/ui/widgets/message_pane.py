@@ -343,6 +343,8 @@ class MessagePane(VerticalScroll):
         """Load the next page beyond an edge the view is near."""
         if self.loading or self._placing or self.chat_id is None or self.services is None:
             return
+        if not self.is_attached:
+            return  # the app is closing
         screen = max(1, self.scrollable_content_region.height)
         if self.has_older and self.scroll_y < AHEAD_SCREENS * screen:
             self.loading = True
@@ -369,7 +371,7 @@ class MessagePane(VerticalScroll):
                 page = await services.messages.list_messages(
                     chat_id, limit=MESSAGE_PAGE, after=cursor
                 )
-            if generation != self._generation or not self.views:
+            if generation != self._generation or not self.views or not self.is_attached:
                 return  # the window was replaced meanwhile (another chat, home, end, a jump)
             if direction == "older":
                 await self._mount_above(page, generation)
