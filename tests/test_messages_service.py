@@ -207,6 +207,18 @@ def test_a_page_around_a_message_centres_it_and_says_where_it_is(container, chat
     assert _contents(at_end)[-1] == "prompt 8" and at_end.newer_cursor is None
 
 
+def test_the_message_at_an_index_in_reading_order_clamped_to_the_chat(container, chat):
+    ids = [container.messages.add_user_message(chat.id, f"prompt {n}").id for n in range(5)]
+    other = container.chats.create_chat(model_id=chat.model_id)
+    container.messages.add_user_message(other.id, "elsewhere")
+    assert [container.messages.message_at(chat.id, i) for i in range(5)] == ids
+    assert container.messages.message_at(chat.id, 99) == ids[-1]
+    assert container.messages.message_at(chat.id, -3) == ids[0]
+    empty = container.chats.create_chat(model_id=chat.model_id)
+    with pytest.raises(NotFoundError):
+        container.messages.message_at(empty.id, 0)
+
+
 def test_a_page_around_a_message_of_another_chat_is_refused(container, chat):
     other = container.chats.create_chat(model_id=chat.model_id)
     theirs = container.messages.add_user_message(other.id, "elsewhere")

@@ -64,6 +64,17 @@ class MessageRepository:
         statement = statement.order_by(col(Message.created_at), col(Message.id)).limit(limit)
         return list(self.session.exec(statement))
 
+    def id_at(self, chat_id: uuid.UUID, index: int) -> uuid.UUID | None:
+        """The id of the chat's live message at ``index`` in reading order (0: the first)."""
+        statement = (
+            select(Message.id)
+            .where(Message.chat_id == chat_id, col(Message.is_deleted).is_(False))
+            .order_by(col(Message.created_at), col(Message.id))
+            .offset(max(0, index))
+            .limit(1)
+        )
+        return self.session.exec(statement).first()
+
     def ids_with_prefix(self, chat_id: uuid.UUID, prefix: str, *, limit: int) -> list[uuid.UUID]:
         """Ids of the chat's live messages whose hex digits start with ``prefix``."""
         statement = (

@@ -110,6 +110,7 @@ class AsyncMessageService(AsyncService[MessageService]):
     list_messages = off_loop(MessageService.list_messages)
     first_messages = off_loop(MessageService.first_messages)
     messages_around = off_loop(MessageService.messages_around)
+    message_at = off_loop(MessageService.message_at)
     find_message_by_prefix = off_loop(MessageService.find_message_by_prefix)
     add_user_message = off_loop(MessageService.add_user_message)
     start_reply = off_loop(MessageService.start_reply)

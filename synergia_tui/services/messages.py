@@ -129,6 +129,16 @@ class MessageService:
             raise ValidationError(f"Several messages' ids start with {digits}: give more digits")
         return ids[0]
 
+    def message_at(self, chat_id: uuid.UUID, index: int) -> uuid.UUID:
+        """The id of the chat's message at ``index`` in reading order (clamped to the chat)."""
+        with self.db.unit_of_work() as uow:
+            find_chat(uow, self.user_id, chat_id)
+            total = uow.messages.count(chat_id)
+            message_id = uow.messages.id_at(chat_id, min(max(0, index), total - 1))
+        if message_id is None:
+            raise NotFoundError("This chat has no messages")
+        return message_id
+
     def messages_around(
         self, chat_id: uuid.UUID, message_id: uuid.UUID, *, limit: int = PAGE_SIZE
     ) -> MessagePage:

@@ -362,3 +362,36 @@ async def wait_for_text(pilot: Any, done: Any, timeout_s: float = 20.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out: {done.__code__.co_firstlineno}")
         await pilot.pause(0.05)
+
+
+async def test_dragging_the_scrollbar_moves_through_the_whole_chat_by_message_index(
+    make_app, ui_container, a_model
+):
+    """The thumb is drawn by message index; dragging it from the bottom to the middle of the
+    bar shows the middle of the chat (mounted there, nothing between), not the middle of
+    the few pages mounted."""
+    chat = add_chat(ui_container, a_model.id, 2_000, content=lambda i: f"message number {i}")
+    app = make_app()
+    async with app.run_test(size=(80, 40)) as pilot:
+        await settle(pilot)
+        app.main_screen.open_chat(chat)
+        await settle_pane(pilot)
+        pane = app.main_screen.pane
+        bar = pane.vertical_scrollbar
+        height = bar.size.height
+        await pilot.mouse_down(bar, offset=(0, height - 1))  # the thumb, at the newest message
+        for row in range(height - 2, height // 2 - 1, -1):
+            await pilot.hover(bar, offset=(0, row))
+            await pilot.pause()
+        await pilot.mouse_up(bar, offset=(0, height // 2))
+        await settle_pane(pilot)
+
+        top = next(view for view in pane.views if view.virtual_region.bottom > pane.scroll_y)
+        number = int(top.message.content.rsplit(" ", 1)[1])
+        # Half the bar is half the chat (a row is 2,000 / height messages; the thumb's row).
+        assert abs(number - 1_000) <= 2 * 2_000 / height + 8, number
+        shown = screen_text(app)  # (its last line may be all that is left of it on screen)
+        assert f"message number {number}" in shown or f"message number {number + 1}" in shown
+        where = pane.chat_position()
+        assert where is not None and abs(where[0] - number) < 2
+        assert pane.has_older and pane.has_newer and len(pane.views) < 60

@@ -24,7 +24,7 @@ from textual import work
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.scrollbar import ScrollBarRender
+from textual.scrollbar import ScrollBarRender, ScrollTo
 from textual.widgets import Static
 
 from synergia_tui.core.errors import SynergiaError
@@ -97,6 +97,7 @@ class MessagePane(VerticalScroll):
         self._last_reply: MessageRead | None = None
         self._drawn = DrawnLines()  # finished messages' lines, shared by their views
         self._drawable: dict[MessageView, None] = {}  # views whose body is ready to be drawn
+        self._drag: tuple[object, float] | None = None  # a scrollbar drag: its grab, start index
 
     def compose(self) -> ComposeResult:
         yield Static("", id="pane-placeholder", markup=False)
@@ -224,6 +225,49 @@ class MessagePane(VerticalScroll):
         await self._show_window(chat.id, page, at=message_id or "end")
         self.post_message(self.ChatOpened(chat))
         return True
+
+    # -- dragging the scrollbar: by message index ----------------------------------------------
+
+    def _on_scroll_to(self, message: ScrollTo) -> None:
+        """A drag of the scrollbar's thumb moves through the whole chat, not the window: the
+        thumb is drawn by message index (``ChatPosition``), and dragging it by a row moves the
+        view by ``total / rows`` messages, mounting the page there when it is not mounted."""
+        bar = self.vertical_scrollbar
+        where = self.chat_position()
+        if message.y is None or bar.grabbed is None or where is None or not bar.window_size:
+            self._drag = None
+            super()._on_scroll_to(message)
+            return
+        message.stop()
+        grab = (bar.grabbed, bar.grabbed_position)
+        if self._drag is None or self._drag[0] != grab:
+            self._drag = (grab, where[0])  # the chat index under the thumb when it was grabbed
+        rows = (
+            (message.y - bar.grabbed_position) * bar.window_size / max(1, bar.window_virtual_size)
+        )
+        target = min(max(0.0, self._drag[1] + rows * self.total / bar.window_size), self.total - 1)
+        index = int(target)
+        views = self.views
+        if self.first_index <= index < self.first_index + len(views):
+            region = views[index - self.first_index].virtual_region
+            y = region.y + (target - index) * region.height
+            self.scroll_to(y=y, animate=False, immediate=True)
+        else:
+            self._jump_to_index(index)
+
+    @work(group="open-chat", exclusive=True)
+    async def _jump_to_index(self, index: int) -> None:
+        services, chat_id = self.services, self.chat_id
+        if services is None or chat_id is None:
+            return
+        try:
+            message_id = await services.messages.message_at(chat_id, index)
+            page = await services.messages.messages_around(chat_id, message_id, limit=MESSAGE_PAGE)
+        except SynergiaError as err:
+            self.post_message(self.Failed(err))
+            return
+        if self.chat_id == chat_id:
+            await self._show_window(chat_id, page, at=message_id)
 
     def action_page_up(self) -> None:
         self.page(-1)
