@@ -8,7 +8,7 @@ import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy.engine import URL
 
@@ -182,3 +182,11 @@ def run_commands(url: URL, *commands: list[str], cwd: Path | None = None) -> lis
     """``run_steps`` for several commands against one database, as user alice."""
     env: dict[str, str | None] = {"SYNERGIA_DATABASE_URL": url_text(url), "SYNERGIA_USER": "alice"}
     return run_steps([(list(argv), env, cwd or REPO) for argv in commands])
+
+
+def one_path(messages: list[Any]) -> list[Any]:
+    """``messages`` (of one chat, in reading order) threaded as one path, each following the
+    one before, as Synergia stores a conversation; returned for ``add_all``."""
+    for before, message in zip(messages, messages[1:], strict=False):
+        message.parent_id = before.id
+    return messages

@@ -221,16 +221,20 @@ def test_chats_can_be_listed_and_exported(sqlite_url):
     assert set(export["chat"]) == set(ChatRead.model_fields)
     assert export["chat"]["system_prompt"] == "Be brief."
     assert [m["role"] for m in export["messages"]] == ["user", "assistant"]
+    prompt_id = export["messages"][0]["id"]
+    assert [m["parent_id"] for m in export["messages"]] == [None, prompt_id]
+    assert export["current_leaf"] == export["messages"][1]["id"]
     for message in export["messages"]:
-        # Every stored field but the lease, which only says which process streamed the reply.
-        internal = {"lease_owner", "lease_expires_at"}
+        # Every stored field but the lease, which only says which process streamed the reply,
+        # and when a branch was last chosen.
+        internal = {"lease_owner", "lease_expires_at", "chosen_at"}
         assert set(message) == set(Message.model_fields) - internal | {"model_name"}
     assert export["messages"][1]["cost"] == "0.000525300000"
     assert export["messages"][1]["model_name"] == "gpt"
 
     markdown = as_md[1]
     assert markdown.startswith("# What is 2+2?\n")
-    assert "## user" in markdown and "## assistant (gpt)" in markdown
+    assert "---\n\n**user** · " in markdown and "---\n\n**assistant** (gpt) · " in markdown
     assert "What is 2+2?" in markdown and "**4**" in markdown
     assert unknown[0] == 1 and "not a chat id" in unknown[2]
 

@@ -183,8 +183,14 @@ async def test_regenerate_keeps_the_earlier_reply_and_sends_the_newest(container
     fake_provider.script = Script(reply="second try")
     plan = container.replies.prepare(chat_id, model_id=model.id)
     await stream(container, plan)
-    contents = [m.content for m in container.messages.list_messages(chat_id).messages]
-    assert contents == ["question", "first try", "second try"]
+    shown = container.messages.list_messages(chat_id).messages
+    # The chat shows one path: the new reply, a second version of the answer, in its place.
+    assert [(m.content, m.sibling, m.siblings) for m in shown] == [
+        ("question", 1, 1),
+        ("second try", 2, 2),
+    ]
+    stored = [m.content for m in container.chats.export_chat(chat_id).messages]
+    assert stored == ["question", "first try", "second try"]  # nothing overwritten
     # The regenerate request carried the prompt alone, not the reply it replaces.
     assert fake_provider.last_request.body["messages"] == [{"role": "user", "content": "question"}]
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, text, update
+from sqlalchemy import Uuid, and_, func, literal, or_, text, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from synergia_tui.core.pages import MessageCursor
 from synergia_tui.models import Message
-from synergia_tui.models.message import STILL_STREAMING
+from synergia_tui.models.message import ON_PATH, STILL_STREAMING
 from synergia_tui.repositories.ids import id_digits
+
+_ON_PATH = text(ON_PATH)  # the partial index's rows: the chats' current paths
 
 
 class MessageRepository:
@@ -31,9 +34,9 @@ class MessageRepository:
     def newest_first(
         self, chat_id: uuid.UUID, *, limit: int, before: MessageCursor | None = None
     ) -> list[Message]:
-        """Up to ``limit`` live messages of a chat, newest first, older than ``before``."""
+        """Up to ``limit`` messages of a chat's path, newest first, older than ``before``."""
         statement = select(Message).where(
-            Message.chat_id == chat_id, col(Message.is_deleted).is_(False)
+            Message.chat_id == chat_id, _ON_PATH, col(Message.is_deleted).is_(False)
         )
         if before is not None:
             statement = statement.where(
@@ -50,9 +53,9 @@ class MessageRepository:
     def oldest_first(
         self, chat_id: uuid.UUID, *, limit: int, after: MessageCursor | None = None
     ) -> list[Message]:
-        """Up to ``limit`` live messages of a chat, oldest first, newer than ``after``."""
+        """Up to ``limit`` messages of a chat's path, oldest first, newer than ``after``."""
         statement = select(Message).where(
-            Message.chat_id == chat_id, col(Message.is_deleted).is_(False)
+            Message.chat_id == chat_id, _ON_PATH, col(Message.is_deleted).is_(False)
         )
         if after is not None:
             statement = statement.where(
@@ -65,10 +68,10 @@ class MessageRepository:
         return list(self.session.exec(statement))
 
     def id_at(self, chat_id: uuid.UUID, index: int) -> uuid.UUID | None:
-        """The id of the chat's live message at ``index`` in reading order (0: the first)."""
+        """The id of the message at ``index`` on the chat's path (0: the first)."""
         statement = (
             select(Message.id)
-            .where(Message.chat_id == chat_id, col(Message.is_deleted).is_(False))
+            .where(Message.chat_id == chat_id, _ON_PATH, col(Message.is_deleted).is_(False))
             .order_by(col(Message.created_at), col(Message.id))
             .offset(max(0, index))
             .limit(1)
@@ -86,11 +89,11 @@ class MessageRepository:
         return list(self.session.exec(statement))
 
     def count(self, chat_id: uuid.UUID, *, before: MessageCursor | None = None) -> int:
-        """How many live messages the chat has (older than ``before``, when given)."""
+        """How many messages the chat's path has (older than ``before``, when given)."""
         statement = (
             select(func.count())
             .select_from(Message)
-            .where(Message.chat_id == chat_id, col(Message.is_deleted).is_(False))
+            .where(Message.chat_id == chat_id, _ON_PATH, col(Message.is_deleted).is_(False))
         )
         if before is not None:
             statement = statement.where(
@@ -102,11 +105,107 @@ class MessageRepository:
         return int(self.session.exec(statement).one())
 
     def all_in_order(self, chat_id: uuid.UUID) -> list[Message]:
+        """Every live message of the chat, on its path or not, oldest first."""
         statement = (
             select(Message)
             .where(Message.chat_id == chat_id, col(Message.is_deleted).is_(False))
             .order_by(col(Message.created_at), col(Message.id))
         )
+        return list(self.session.exec(statement))
+
+    # -- the tree ------------------------------------------------------------------------------
+
+    def leaf(self, chat_id: uuid.UUID) -> Message | None:
+        """The last message of the chat's path (what a new prompt follows)."""
+        rows = self.newest_first(chat_id, limit=1)
+        return rows[0] if rows else None
+
+    def siblings(
+        self, chat_id: uuid.UUID, parent_ids: set[uuid.UUID | None]
+    ) -> dict[uuid.UUID | None, list[uuid.UUID]]:
+        """The ids of the children of each of ``parent_ids`` (None: the chat's first prompts),
+        oldest first."""
+        parents = {p for p in parent_ids if p is not None}
+        conditions = []
+        if parents:
+            conditions.append(col(Message.parent_id).in_(parents))
+        if None in parent_ids:
+            conditions.append(col(Message.parent_id).is_(None))
+        if not conditions:
+            return {}
+        statement = (
+            select(Message.parent_id, Message.id)
+            .where(Message.chat_id == chat_id, col(Message.is_deleted).is_(False))
+            .where(or_(*conditions))
+            .order_by(col(Message.created_at), col(Message.id))
+        )
+        found: dict[uuid.UUID | None, list[uuid.UUID]] = {p: [] for p in parent_ids}
+        for parent_id, message_id in self.session.exec(statement):
+            found.setdefault(parent_id, []).append(message_id)
+        return found
+
+    def leave_path(self, chat_id: uuid.UUID, start: MessageCursor) -> None:
+        """Take ``start`` and everything after it off the chat's path."""
+        statement = (
+            update(Message)
+            .where(col(Message.chat_id) == chat_id, _ON_PATH)
+            .where(
+                or_(
+                    col(Message.created_at) > start.created_at,
+                    and_(col(Message.created_at) == start.created_at, col(Message.id) >= start.id),
+                )
+            )
+            .values(on_path=False)
+            .execution_options(synchronize_session=False)
+        )
+        self.session.execute(statement)
+
+    def branch_from(self, message_id: uuid.UUID) -> list[uuid.UUID]:
+        """``message_id`` and, below it, at each fork the child chosen last (else the newest),
+        down to a leaf: the path a switch to ``message_id`` shows (one recursive query)."""
+        child = aliased(Message)
+        down = select(literal(message_id, Uuid).label("id")).cte("down", recursive=True)
+        next_child = (
+            select(child.id)
+            .where(child.parent_id == down.c.id, col(child.is_deleted).is_(False))
+            .order_by(
+                func.coalesce(child.chosen_at, child.created_at).desc(),
+                col(child.created_at).desc(),
+                col(child.id).desc(),
+            )
+            .limit(1)
+            .scalar_subquery()
+        )
+        down = down.union_all(select(next_child.label("id")).where(down.c.id.is_not(None)))
+        statement = select(down.c.id).where(down.c.id.is_not(None))
+        return [row for row in self.session.exec(statement)]
+
+    def join_path(self, message_ids: list[uuid.UUID]) -> None:
+        """Put these messages on their chat's path."""
+        for start in range(0, len(message_ids), 500):
+            statement = (
+                update(Message)
+                .where(col(Message.id).in_(message_ids[start : start + 500]))
+                .values(on_path=True)
+                .execution_options(synchronize_session=False)
+            )
+            self.session.execute(statement)
+
+    def path_to(self, message_id: uuid.UUID) -> list[Message]:
+        """``message_id`` and every message above it, from the chat's first prompt down (one
+        recursive query)."""
+        parent = aliased(Message)
+        up = (
+            select(Message.id, Message.parent_id, literal(0).label("depth"))
+            .where(Message.id == message_id)
+            .cte("up", recursive=True)
+        )
+        up = up.union_all(
+            select(parent.id, parent.parent_id, (up.c.depth + 1).label("depth")).where(
+                parent.id == up.c.parent_id
+            )
+        )
+        statement = select(Message).join(up, col(Message.id) == up.c.id).order_by(up.c.depth.desc())
         return list(self.session.exec(statement))
 
     def streaming(self) -> list[Message]:

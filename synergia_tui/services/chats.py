@@ -22,8 +22,31 @@ def read_chat(row: Chat, model_name: str | None) -> ChatRead:
     return ChatRead.model_validate({**row.model_dump(), "model_name": model_name})
 
 
-def read_message(row: Message, model_name: str | None) -> MessageRead:
-    return MessageRead.model_validate({**row.model_dump(), "model_name": model_name})
+def read_message(
+    row: Message, model_name: str | None, siblings: list[uuid.UUID] | None = None
+) -> MessageRead:
+    """``row`` as the UI and CLI see it; ``siblings``: the ids of its turn's versions, in order."""
+    place = siblings.index(row.id) + 1 if siblings and row.id in siblings else 1
+    count = max(len(siblings), place) if siblings else 1
+    return MessageRead.model_validate(
+        {**row.model_dump(), "model_name": model_name, "sibling": place, "siblings": count}
+    )
+
+
+def read_messages(
+    uow: UnitOfWork, rows: list[Message], names: dict[uuid.UUID, str] | None = None
+) -> list[MessageRead]:
+    """Messages of one chat as read objects, each with its place among its siblings (one query
+    for them all); ``names``: model names by id (looked up when not given)."""
+    if not rows:
+        return []
+    if names is None:
+        names = uow.models.names_by_id({r.model_id for r in rows if r.model_id})
+    siblings = uow.messages.siblings(rows[0].chat_id, {r.parent_id for r in rows})
+    return [
+        read_message(r, names.get(r.model_id) if r.model_id else None, siblings.get(r.parent_id))
+        for r in rows
+    ]
 
 
 def title_from_prompt(prompt: str) -> str:
@@ -176,7 +199,5 @@ class ChatService:
             names = uow.models.names_by_id(ids)
             return ChatExport(
                 chat=read_chat(chat, names.get(chat.model_id) if chat.model_id else None),
-                messages=[
-                    read_message(r, names.get(r.model_id) if r.model_id else None) for r in rows
-                ],
+                messages=read_messages(uow, rows, names),
             )

@@ -9,8 +9,15 @@ from synergia_tui.core.clock import utcnow
 from synergia_tui.core.errors import ValidationError
 from synergia_tui.core.process import process_owner
 from synergia_tui.models import DEFAULT_TITLE, Chat, ChatRead, Message, MessageRead
-from synergia_tui.services.chats import find_chat, read_chat, read_message, title_from_prompt
-from synergia_tui.services.messages import MAX_PROMPT_CHARS, _usable_model
+from synergia_tui.services.chats import find_chat, read_chat, read_messages, title_from_prompt
+from synergia_tui.services.messages import (
+    MAX_PROMPT_CHARS,
+    _usable_model,
+    cursor_of,
+    on_path_of,
+    refuse_while_streaming,
+    stored_after,
+)
 from synergia_tui.services.replies import ReplyPlan, plan_reply
 from synergia_tui.services.unit_of_work import Database
 from synergia_tui.services.validation import storable_text
@@ -50,9 +57,13 @@ class ConversationService:
         chat_id: uuid.UUID | None = None,
         model_id: uuid.UUID | None = None,
         system_prompt: str | None = None,
+        edit_of: uuid.UUID | None = None,
     ) -> Sent:
         """Store ``text`` in the chat (a new one without ``chat_id``) and plan its reply.
 
+        The prompt follows the end of the chat's path; with ``edit_of`` (a prompt on the path)
+        it is a new version of that prompt instead: a sibling of it, and the old one with all
+        that followed it leaves the path (stored still, one ``left`` away).
         The model is ``model_id`` when given (it becomes the chat's model), else the chat's.
         One transaction: a rejected prompt, an unavailable model or a failed write leave
         nothing behind, not even an empty chat.
@@ -80,23 +91,34 @@ class ConversationService:
                 model = _usable_model(uow, model_id or chat.model_id)
                 if chat.title == DEFAULT_TITLE and uow.chats.count_messages(chat.id) == 0:
                     chat.title = title_from_prompt(text)
+            if edit_of is not None and chat_id is not None:
+                refuse_while_streaming(uow, chat.id, now)
+                edited = on_path_of(uow, chat.id, edit_of)
+                if edited.role != "user":
+                    raise ValidationError("Only a prompt can be edited; a reply is answered again")
+                uow.messages.leave_path(chat.id, cursor_of(edited))
+                parent = uow.messages.get(edited.parent_id) if edited.parent_id else None
+            else:
+                parent = uow.messages.leaf(chat.id) if chat_id is not None else None
             prompt = uow.messages.add(
                 Message(
                     chat_id=chat.id,
+                    parent_id=parent.id if parent else None,
                     model_id=model.id,
                     role="user",
                     content=text,
                     status="complete",
-                    created_at=now,
+                    created_at=stored_after(parent, now),
                 )
             )
             chat.model_id = model.id
             chat.updated_at = now
             plan = plan_reply(uow, chat, model, self.owner)
+            shown = read_messages(uow, [prompt], {model.id: model.name})[0]
             uow.commit()
             return Sent(
                 chat=read_chat(chat, model.name),
-                prompt=read_message(prompt, model.name),
+                prompt=shown,
                 plan=plan,
                 created_chat=created,
             )

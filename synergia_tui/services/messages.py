@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from synergia_tui.core.clock import utcnow
 from synergia_tui.core.errors import ConflictError, NotFoundError, ValidationError
 from synergia_tui.core.ids import id_prefix
-from synergia_tui.models import DEFAULT_TITLE, STATUSES, AIModel, Chat, Message, MessageRead
+from synergia_tui.models import (
+    DEFAULT_TITLE,
+    STATUSES,
+    AIModel,
+    Chat,
+    ChatRead,
+    Message,
+    MessageRead,
+)
 from synergia_tui.repositories import MessageCursor
-from synergia_tui.services.chats import find_chat, read_message, title_from_prompt
+from synergia_tui.services.chats import (
+    find_chat,
+    read_chat,
+    read_messages,
+    title_from_prompt,
+)
 from synergia_tui.services.reads import MessagePage
 from synergia_tui.services.unit_of_work import Database, UnitOfWork
 from synergia_tui.services.validation import scrub_reply, storable_text
@@ -42,15 +55,15 @@ def compute_cost(
 
 
 def _page(
+    uow: UnitOfWork,
     rows: list[Message],
-    names: dict[uuid.UUID, str],
     *,
     older: bool,
     newer: bool,
     total: int | None,
 ) -> MessagePage:
     """``rows`` (in reading order) as a page, with cursors at its edges where more lie beyond."""
-    messages = [read_message(r, names.get(r.model_id) if r.model_id else None) for r in rows]
+    messages = read_messages(uow, rows)
     first, last = (rows[0], rows[-1]) if rows else (None, None)
     return MessagePage(
         messages=messages,
@@ -66,6 +79,37 @@ def _usable_model(uow: UnitOfWork, model_id: uuid.UUID | None) -> AIModel:
     if model is None or model.is_deleted or not model.is_enabled:
         raise ValidationError("Model not available")
     return model
+
+
+def stored_after(parent: Message | None, now: datetime | None = None) -> datetime:
+    """When a message that follows ``parent`` is stored: now, or just after ``parent`` when a
+    clock (another machine's, or the same microsecond) says otherwise, so that a path reads in
+    ``created_at`` order."""
+    now = now or utcnow()
+    if parent is not None and now <= parent.created_at:
+        return parent.created_at + timedelta(microseconds=1)
+    return now
+
+
+def refuse_while_streaming(uow: UnitOfWork, chat_id: uuid.UUID, now: datetime) -> None:
+    """A chat whose path is about to change must not have a reply streaming into it."""
+    for other in uow.messages.streaming_in_chat(chat_id):
+        if other.lease_expires_at is not None and other.lease_expires_at > now:
+            raise ConflictError("A reply is already streaming in this chat; stop it first")
+
+
+def on_path_of(uow: UnitOfWork, chat_id: uuid.UUID, message_id: uuid.UUID) -> Message:
+    """The chat's message ``message_id``, which must be on the path shown."""
+    message = uow.messages.get(message_id)
+    if message is None or message.chat_id != chat_id or message.is_deleted:
+        raise NotFoundError(f"Message {message_id} is not in this chat")
+    if not message.on_path:
+        raise ValidationError("That message is on another branch of this chat")
+    return message
+
+
+def cursor_of(message: Message) -> MessageCursor:
+    return MessageCursor(message.created_at, message.id)
 
 
 class MessageService:
@@ -100,8 +144,7 @@ class MessageService:
                 older, newer = len(rows) > limit, before is not None
                 rows = list(reversed(rows[:limit]))
             total = uow.messages.count(chat_id) if before is None and after is None else None
-            names = uow.models.names_by_id({r.model_id for r in rows if r.model_id})
-        return _page(rows, names, older=older, newer=newer, total=total)
+            return _page(uow, rows, older=older, newer=newer, total=total)
 
     def first_messages(self, chat_id: uuid.UUID, *, limit: int = PAGE_SIZE) -> MessagePage:
         """The chat's oldest ``limit`` messages, in reading order."""
@@ -112,8 +155,7 @@ class MessageService:
             newer = len(rows) > limit
             rows = rows[:limit]
             total = uow.messages.count(chat_id)
-            names = uow.models.names_by_id({r.model_id for r in rows if r.model_id})
-        page = _page(rows, names, older=False, newer=newer, total=total)
+            page = _page(uow, rows, older=False, newer=newer, total=total)
         return MessagePage(page.messages, None, page.newer_cursor, first_index=0, total=total)
 
     def find_message_by_prefix(self, chat_id: uuid.UUID, ref: str) -> uuid.UUID:
@@ -150,6 +192,8 @@ class MessageService:
             target = uow.messages.get(message_id)
             if target is None or target.chat_id != chat_id or target.is_deleted:
                 raise NotFoundError(f"Message {message_id} is not in this chat")
+            if not target.on_path:
+                raise NotFoundError(f"Message {message_id} is on another branch of this chat")
             at = MessageCursor(target.created_at, target.id)
             half = limit // 2
             older_rows = uow.messages.newest_first(chat_id, limit=half + 1, before=at)
@@ -159,11 +203,83 @@ class MessageService:
             rows = [*reversed(older_rows[:half]), target, *newer_rows[: limit - half - 1]]
             index = uow.messages.count(chat_id, before=at) - min(len(older_rows), half)
             total = uow.messages.count(chat_id)
-            names = uow.models.names_by_id({r.model_id for r in rows if r.model_id})
-        page = _page(rows, names, older=older, newer=newer, total=None)
+            page = _page(uow, rows, older=older, newer=newer, total=None)
         return MessagePage(
             page.messages, page.older_cursor, page.newer_cursor, first_index=index, total=total
         )
+
+    # -- the tree ------------------------------------------------------------------------------
+
+    def switch_sibling(
+        self, chat_id: uuid.UUID, message_id: uuid.UUID, step: int
+    ) -> MessageRead | None:
+        """Show another version of a turn: the sibling ``step`` places from ``message_id``
+        (-1 the one before, 1 the one after), and below it the branch chosen there last.
+        Returns that sibling, or None when there is none that way. Nothing is deleted."""
+        with self.db.unit_of_work(write=True) as uow:
+            chat = find_chat(uow, self.user_id, chat_id, for_update=True)
+            now = utcnow()
+            refuse_while_streaming(uow, chat.id, now)
+            message = on_path_of(uow, chat.id, message_id)
+            siblings = uow.messages.siblings(chat.id, {message.parent_id})[message.parent_id]
+            place = siblings.index(message.id) + step
+            if step == 0 or not 0 <= place < len(siblings):
+                return None
+            uow.messages.leave_path(chat.id, cursor_of(message))
+            uow.messages.join_path(uow.messages.branch_from(siblings[place]))
+            chosen = uow.messages.get(siblings[place])
+            assert chosen is not None
+            chosen.chosen_at = now
+            uow.session.flush()
+            shown = read_messages(uow, [chosen])[0]
+            uow.commit()
+            return shown
+
+    def fork_chat(self, chat_id: uuid.UUID, message_id: uuid.UUID) -> ChatRead:
+        """A new chat holding a copy of the path from the first prompt down to ``message_id``
+        (its model and system prompt too); the original is left as it is.
+
+        The copies keep their texts, times, tokens and costs; the new chat's totals start at
+        zero, for what those replies cost was spent once, in the original chat.
+        """
+        with self.db.unit_of_work(write=True) as uow:
+            chat = find_chat(uow, self.user_id, chat_id)
+            message = on_path_of(uow, chat.id, message_id)
+            path = uow.messages.path_to(message.id)
+            if any(row.status == "streaming" for row in path):
+                raise ConflictError("That reply is still streaming; fork once it has finished")
+            now = utcnow()
+            fork = uow.chats.add(
+                Chat(
+                    user_id=self.user_id,
+                    title=f"{chat.title} (fork)"[:500],
+                    model_id=chat.model_id,
+                    system_prompt=chat.system_prompt,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            parent_id = None
+            for row in path:
+                copy = Message(
+                    **row.model_dump(
+                        exclude={
+                            "id",
+                            "chat_id",
+                            "parent_id",
+                            "on_path",
+                            "chosen_at",
+                            "lease_owner",
+                            "lease_expires_at",
+                        }
+                    ),
+                    chat_id=fork.id,
+                    parent_id=parent_id,
+                )
+                parent_id = uow.messages.add(copy).id
+            names = uow.models.names_by_id({fork.model_id} if fork.model_id else set())
+            uow.commit()
+            return read_chat(fork, names.get(fork.model_id) if fork.model_id else None)
 
     def add_user_message(
         self, chat_id: uuid.UUID, content: str, *, model_id: uuid.UUID | None = None
@@ -177,10 +293,12 @@ class MessageService:
         with self.db.unit_of_work(write=True) as uow:
             chat = find_chat(uow, self.user_id, chat_id)
             model = _usable_model(uow, model_id or chat.model_id)
-            now = utcnow()
+            leaf = uow.messages.leaf(chat.id)
+            now = stored_after(leaf)
             message = uow.messages.add(
                 Message(
                     chat_id=chat.id,
+                    parent_id=leaf.id if leaf else None,
                     model_id=model.id,
                     role="user",
                     content=content,
@@ -192,18 +310,21 @@ class MessageService:
                 chat.title = title_from_prompt(content)
             chat.model_id = model.id
             chat.updated_at = now
+            shown = read_messages(uow, [message], {model.id: model.name})[0]
             uow.commit()
-            return read_message(message, model.name)
+            return shown
 
     def start_reply(self, chat_id: uuid.UUID, model_id: uuid.UUID) -> MessageRead:
         """An empty assistant message in the ``streaming`` state, stored before the first token."""
         with self.db.unit_of_work(write=True) as uow:
             chat = find_chat(uow, self.user_id, chat_id)
             model = _usable_model(uow, model_id)
-            now = utcnow()
+            leaf = uow.messages.leaf(chat.id)
+            now = stored_after(leaf)
             message = uow.messages.add(
                 Message(
                     chat_id=chat.id,
+                    parent_id=leaf.id if leaf else None,
                     model_id=model.id,
                     role="assistant",
                     content="",
@@ -212,8 +333,9 @@ class MessageService:
                 )
             )
             chat.updated_at = now
+            shown = read_messages(uow, [message], {model.id: model.name})[0]
             uow.commit()
-            return read_message(message, model.name)
+            return shown
 
     def save_partial(
         self, message_id: uuid.UUID, content: str, *, owner: str | None = None
@@ -281,8 +403,9 @@ class MessageService:
             chat.prompt_tokens += after[0] - before[0]
             chat.completion_tokens += after[1] - before[1]
             chat.cost += after[2] - before[2]
+            shown = read_messages(uow, [message], {model.id: model.name} if model else {})[0]
             uow.commit()
-            return read_message(message, model.name if model else None)
+            return shown
 
     def _own_message(
         self, uow: UnitOfWork, message_id: uuid.UUID, *, lock_chat: bool = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -42,10 +43,21 @@ class ChatUsage:
 
 @dataclass(frozen=True, slots=True)
 class ChatExport:
-    """A chat and all its messages, for export."""
+    """A chat and all its messages (every branch), oldest first, for export."""
 
     chat: ChatRead
     messages: list[MessageRead]
+
+    @property
+    def path(self) -> list[MessageRead]:
+        """The messages of the chat's current path, in order (what the chat shows and sends)."""
+        return [m for m in self.messages if m.on_path]
+
+    @property
+    def leaf_id(self) -> uuid.UUID | None:
+        """The last message of the current path."""
+        path = self.path
+        return path[-1].id if path else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,8 +17,17 @@ from synergia_tui.core.journal import JournalEntry, ReplyJournal
 from synergia_tui.core.process import OwnerState, owner_state, process_owner
 from synergia_tui.models import AIModel, Chat, Message, MessageRead
 from synergia_tui.providers.base import ChatTurn, ProviderTarget
-from synergia_tui.services.chats import find_chat, read_message
-from synergia_tui.services.messages import INTERRUPTED, LEASE_S, MessageService, _usable_model
+from synergia_tui.services.chats import find_chat, read_messages
+from synergia_tui.services.messages import (
+    INTERRUPTED,
+    LEASE_S,
+    MessageService,
+    _usable_model,
+    cursor_of,
+    on_path_of,
+    refuse_while_streaming,
+    stored_after,
+)
 from synergia_tui.services.unit_of_work import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -94,38 +103,51 @@ def lease_until(now: datetime | None = None) -> datetime:
     return (now or utcnow()) + timedelta(seconds=LEASE_S)
 
 
-def plan_reply(uow: UnitOfWork, chat: Chat, model: AIModel, owner: str) -> ReplyPlan:
+def plan_reply(
+    uow: UnitOfWork,
+    chat: Chat,
+    model: AIModel,
+    owner: str,
+    *,
+    replacing: uuid.UUID | None = None,
+) -> ReplyPlan:
     """Inside ``uow``: store an empty ``streaming`` reply leased to ``owner`` and gather what to
-    send for it. Refuses when a reply is already streaming in the chat under a live lease."""
+    send for it. Refuses when a reply is already streaming in the chat under a live lease.
+
+    The reply answers the end of the chat's path. When that is a reply already (ctrl+r), or
+    with ``replacing`` (a reply on the path), it is answered again: the new reply becomes a
+    sibling of the old one, under the same prompt, and the old one with all that followed it
+    leaves the path (it stays stored, one ``left`` away).
+    """
     now = utcnow()
-    for other in uow.messages.streaming_in_chat(chat.id):
-        if other.lease_expires_at is not None and other.lease_expires_at > now:
-            raise ConflictError("A reply is already streaming in this chat; stop it first")
+    refuse_while_streaming(uow, chat.id, now)
+    parent = uow.messages.leaf(chat.id)
+    if replacing is not None:
+        parent = on_path_of(uow, chat.id, replacing)
+        if parent.role != "assistant":
+            raise ValidationError("Only a reply can be answered again")
+    if parent is not None and parent.role == "assistant":
+        uow.messages.leave_path(chat.id, cursor_of(parent))
+        parent = uow.messages.get(parent.parent_id) if parent.parent_id else None
     history = list(reversed(uow.messages.newest_first(chat.id, limit=CONTEXT_MESSAGES)))
-    if history and now <= history[-1].created_at:
-        # Stored in the same microsecond as its prompt: the reply must still sort after it.
-        now = history[-1].created_at + timedelta(microseconds=1)
     turns = build_turns(history, model.context_window)
-    # After a reply, asking again regenerates it: the old reply stays stored but is not
-    # sent, so the model answers the same prompt afresh.
-    while turns and turns[-1].role == "assistant":
-        turns.pop()
-    if not turns:
+    if not turns or parent is None:
         raise ValidationError("Nothing to answer: send a prompt first")
     message = uow.messages.add(
         Message(
             chat_id=chat.id,
+            parent_id=parent.id,
             model_id=model.id,
             role="assistant",
             status="streaming",
-            created_at=now,
+            created_at=stored_after(parent, now),
             lease_owner=owner,
             lease_expires_at=lease_until(now),
         )
     )
     chat.updated_at = message.created_at
     return ReplyPlan(
-        message=read_message(message, model.name),
+        message=read_messages(uow, [message], {model.id: model.name})[0],
         target=_target(model),
         turns=tuple(turns),
         system=chat.system_prompt,
@@ -156,12 +178,19 @@ class ReplyService:
         self.owner = owner or process_owner()
         self.database = database
 
-    def prepare(self, chat_id: uuid.UUID, *, model_id: uuid.UUID | None = None) -> ReplyPlan:
-        """Answer the chat's newest prompt (again): one transaction, the reply leased to us."""
+    def prepare(
+        self,
+        chat_id: uuid.UUID,
+        *,
+        model_id: uuid.UUID | None = None,
+        replacing: uuid.UUID | None = None,
+    ) -> ReplyPlan:
+        """Answer the chat's newest prompt (again), or the prompt of the reply ``replacing``:
+        one transaction, the reply leased to us (see ``plan_reply``)."""
         with self.db.unit_of_work(write=True) as uow:
             chat = find_chat(uow, self.user_id, chat_id, for_update=True)
             model = _usable_model(uow, model_id or chat.model_id)
-            plan = plan_reply(uow, chat, model, self.owner)
+            plan = plan_reply(uow, chat, model, self.owner, replacing=replacing)
             uow.commit()
             return plan
 

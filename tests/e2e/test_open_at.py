@@ -15,6 +15,7 @@ from synergia_tui.bootstrap import build
 from synergia_tui.core.config import Settings
 from synergia_tui.models import Message
 from tests.e2e.test_tmux import SYNERGIA, _tmux, _wait_for, env  # noqa: F401
+from tests.support import one_path
 
 pytestmark = [pytest.mark.e2e]
 
@@ -34,16 +35,18 @@ def long_chat(env):  # noqa: F811 - the fixture imported above
         model = container.models.list_models()[0]
         chat = container.chats.create_chat(title="Very long chat", model_id=model.id)
         start = datetime(2025, 1, 1, tzinfo=UTC)
-        rows = [
-            Message(
-                chat_id=chat.id,
-                model_id=model.id,
-                role="user" if i % 2 == 0 else "assistant",
-                content=f"line number {i} of the long chat",
-                created_at=start + timedelta(seconds=i),
-            )
-            for i in range(3_000)
-        ]
+        rows = one_path(
+            [
+                Message(
+                    chat_id=chat.id,
+                    model_id=model.id,
+                    role="user" if i % 2 == 0 else "assistant",
+                    content=f"line number {i} of the long chat",
+                    created_at=start + timedelta(seconds=i),
+                )
+                for i in range(3_000)
+            ]
+        )
         with container.db.unit_of_work(write=True) as uow:
             uow.session.add_all(rows)
             uow.commit()

@@ -100,7 +100,7 @@ def test_an_export_through_a_pipe_cannot_drive_the_terminal(hostile_chat, fmt):
         assert exported["messages"][1]["content"] == REPLY
     else:
         assert output.startswith("# plans␛[2J<U+009B>31m\n")
-        assert "## assistant (evil␛]0;pwned␇)" in output
+        assert "**assistant** (evil␛]0;pwned␇)" in output
         assert "here:␛]52;c;ZXZpbA==␇\tdone\nline two" in output  # tab and newline kept
 
 

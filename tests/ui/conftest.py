@@ -15,6 +15,7 @@ from synergia_tui.core.config import Settings
 from synergia_tui.models import AIModelCreate, AIModelRead, Message
 from synergia_tui.services.facade import AsyncServices
 from synergia_tui.ui.app import SynergiaApp
+from tests.support import one_path
 
 TEST_VERSION = "9.9.9-test"
 
@@ -88,17 +89,22 @@ def notifications(app: SynergiaApp) -> list[str]:
 
 
 def add_messages(container: Container, chat_id: Any, model_id: Any, count: int) -> None:
-    """Insert ``count`` alternating messages in one transaction (fast, for long chats)."""
+    """Insert ``count`` alternating messages in one transaction (fast, for long chats), one
+    path: each follows the one before."""
     start = datetime(2025, 1, 1, tzinfo=UTC)
     with container.db.unit_of_work(write=True) as uow:
         uow.session.add_all(
-            Message(
-                chat_id=chat_id,
-                model_id=model_id,
-                role="user" if i % 2 == 0 else "assistant",
-                content=f"message number {i}",
-                created_at=start + timedelta(seconds=i),
+            one_path(
+                [
+                    Message(
+                        chat_id=chat_id,
+                        model_id=model_id,
+                        role="user" if i % 2 == 0 else "assistant",
+                        content=f"message number {i}",
+                        created_at=start + timedelta(seconds=i),
+                    )
+                    for i in range(count)
+                ]
             )
-            for i in range(count)
         )
         uow.commit()

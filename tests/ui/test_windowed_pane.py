@@ -20,6 +20,7 @@ from synergia_tui.models import Message
 from synergia_tui.ui.widgets import message_pane, message_view
 from synergia_tui.ui.widgets.message_view import MessageView, RenderedSegment
 from tests.fake_provider_server import fake_provider  # noqa: F401
+from tests.support import one_path
 from tests.ui.conftest import screen_text, settle
 from tests.ui.test_reply_engine import add_served_model, slow_reply
 
@@ -41,14 +42,18 @@ def add_chat(container: Any, model_id: Any, count: int, *, content=_content) -> 
     start = datetime(2025, 1, 1, tzinfo=UTC)
     with container.db.unit_of_work(write=True) as uow:
         uow.session.add_all(
-            Message(
-                chat_id=chat.id,
-                model_id=model_id,
-                role="user" if i % 2 == 0 else "assistant",
-                content=content(i),
-                created_at=start + timedelta(seconds=i),
+            one_path(
+                [
+                    Message(
+                        chat_id=chat.id,
+                        model_id=model_id,
+                        role="user" if i % 2 == 0 else "assistant",
+                        content=content(i),
+                        created_at=start + timedelta(seconds=i),
+                    )
+                    for i in range(count)
+                ]
             )
-            for i in range(count)
         )
         uow.commit()
     return chat
