@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
@@ -28,3 +29,19 @@ def code_blocks(markdown: str) -> list[CodeBlock]:
         for token in tokens
         if token.type in ("fence", "code_block")
     ]
+
+
+_BARE_URL = re.compile(r"\bhttps?://[^\s<>()\[\]`]+[^\s<>()\[\].,;:!?'\"`]")
+
+
+def links(markdown: str) -> list[str]:
+    """Every link target of ``markdown`` (Markdown links, autolinks and bare URLs outside code),
+    first seen first, each once."""
+    found: dict[str, None] = {}
+    for token in MarkdownIt("gfm-like").parse(markdown):
+        for child in token.children or ():
+            if child.type == "link_open" and child.attrs.get("href"):
+                found[str(child.attrs["href"])] = None
+            elif child.type == "text":
+                found.update(dict.fromkeys(_BARE_URL.findall(child.content)))
+    return list(found)

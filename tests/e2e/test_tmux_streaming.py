@@ -182,3 +182,44 @@ def test_hanging_up_during_a_reply_keeps_it_marked_and_ends_promptly(session, en
         ).fetchone()
     assert status == "cancelled"
     assert content.startswith("slow0 slow1 slow2 slow3")
+
+
+def test_edit_the_first_prompt_from_the_keyboard_at_80x24_and_see_its_second_version(
+    env, fake_provider
+):
+    name = f"synergia-edit-{uuid.uuid4().hex[:8]}"
+    flags = [item for key, value in env.items() for item in ("-e", f"{key}={value}")]
+    _tmux("new-session", "-d", "-s", name, "-x", "80", "-y", "24", *flags, SYNERGIA)
+    try:
+        _wait_for(name, "sqlite ●")
+        fake_provider.script = Script(reply="Paris is the capital.")
+        type_text(name, "capital of France?")
+        send(name, "Enter")
+        _wait_for(name, "Paris is the capital.")
+        _wait_gone(name, "replying", deadline_s=10)
+        fake_provider.script = Script(reply="Rome is the capital.")
+        send(name, "M-Up")  # the message cursor: the reply...
+        time.sleep(0.3)
+        send(name, "Up")  # ...then the prompt above it
+        time.sleep(0.3)
+        send(name, "e")  # its text goes to the prompt box, to edit
+        time.sleep(0.3)
+        for _ in range(len("France?")):
+            send(name, "BSpace")
+        type_text(name, "Italy?")
+        send(name, "Enter")
+        screen = _wait_for(name, "Rome is the capital.")
+        screen = _wait_for(name, "2/2")
+        assert "Paris is the capital." not in screen  # the other branch is not shown
+        send(name, "M-Up")
+        time.sleep(0.3)
+        send(name, "Up")
+        time.sleep(0.3)
+        send(name, "Left")  # the first version comes back, with its reply
+        screen = _wait_for(name, "Paris is the capital.")
+        assert "1/2" in screen and "Rome is the capital." not in screen
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+    assert fake_provider.last_request.body["messages"] == [
+        {"role": "user", "content": "capital of Italy?"}
+    ]

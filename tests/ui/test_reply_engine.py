@@ -282,11 +282,17 @@ async def test_a_quick_double_ctrl_r_regenerates_once(
         await pilot.press("ctrl+r", "ctrl+r")
         await settle(pilot)
 
-        stored = messages_of(ui_container, chat.id)
+        stored = ui_container.chats.export_chat(chat.id).messages
         assert [(m.role, m.content) for m in stored] == [
             ("user", "question"),
             ("assistant", "First answer."),
             ("assistant", again),
+        ]
+        # The chat shows one of the two answers: the new one, its second version.
+        shown = messages_of(ui_container, chat.id)
+        assert [(m.content, m.sibling, m.siblings) for m in shown] == [
+            ("question", 1, 1),
+            (again, 2, 2),
         ]
         assert posts(fake_provider) == 2
         assert notifications(app).count(BUSY) == 1

@@ -124,9 +124,16 @@ async def test_a_failed_reply_shows_its_error_and_ctrl_r_retries_without_a_new_p
         fake_provider.script = Script(reply="Now it works.")
         await pilot.press("ctrl+r")
         await settle(pilot)
-        _, messages = stored(ui_container)
-        assert [m.role for m in messages] == ["user", "assistant", "assistant"]
+        chat, messages = stored(ui_container)
+        # The retry is a second version of the answer, shown in the failed one's place; the
+        # failed one is kept (one left away).
+        assert [(m.role, m.sibling, m.siblings) for m in messages] == [
+            ("user", 1, 1),
+            ("assistant", 2, 2),
+        ]
         assert (messages[-1].status, messages[-1].content) == ("complete", "Now it works.")
+        kept = ui_container.chats.export_chat(chat.id).messages
+        assert [m.status for m in kept] == ["complete", "error", "complete"]
         assert [m["content"] for m in fake_provider.last_request.body["messages"]] == [
             "please answer"
         ]

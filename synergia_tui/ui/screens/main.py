@@ -35,6 +35,7 @@ from synergia_tui.ui.messages import (
 from synergia_tui.ui.screens.code_blocks import copy_a_code_block
 from synergia_tui.ui.screens.confirm import ask
 from synergia_tui.ui.screens.main_keys import MAIN_BINDINGS
+from synergia_tui.ui.screens.message_menu import LINK, MessageMenu
 from synergia_tui.ui.screens.model_choice import ModelChoice
 from synergia_tui.ui.screens.text_prompt import TextPromptScreen
 from synergia_tui.ui.widgets.chat_column import ChatColumn
@@ -240,7 +241,7 @@ class MainScreen(Screen[None]):
         self.current_chat = event.chat
         self.sidebar.now = self.clock()
         self.sidebar.upsert_chat(event.chat)
-        await self.pane.show_messages([], has_older=False)
+        await self.pane.show_messages([], has_older=False, chat_id=event.chat.id)
         self.prompt.focus()
 
     @on(ChatSidebar.ChatRenamed)
@@ -257,8 +258,10 @@ class MainScreen(Screen[None]):
     @on(ChatSidebar.Failed)
     @on(MessagePane.Failed)
     @on(ModelChoice.Failed)
+    @on(ChatColumn.Failed)
     def _widget_failed(
-        self, event: ChatSidebar.Failed | MessagePane.Failed | ModelChoice.Failed
+        self,
+        event: ChatSidebar.Failed | MessagePane.Failed | ModelChoice.Failed | ChatColumn.Failed,
     ) -> None:
         self._report(event.error)
 
@@ -377,12 +380,78 @@ class MainScreen(Screen[None]):
         self.column.continue_reply()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The stop key is offered (and shown in the footer) only while this chat streams."""
-        return self.column.can_stop() if action == "stop_reply" else True
+        """The stop key is offered (and shown in the footer) only while this chat streams, or
+        a prompt is being edited (escape then cancels the edit)."""
+        if action == "stop_reply":
+            return self.column.can_stop() or self.column.editing is not None
+        return True
 
     def action_stop_reply(self) -> None:
-        """Stop the open chat's streaming reply: what arrived is kept, marked cancelled."""
-        self.column.stop()
+        """Stop the open chat's streaming reply: what arrived is kept, marked cancelled (or,
+        while a prompt is edited, cancel the edit)."""
+        if not self.column.cancel_edit():
+            self.column.stop()
+
+    # -- the message cursor (its keys are the pane's; these are for alt+up/down, the palette) --
+
+    def action_previous_message(self) -> None:
+        self.column.move_cursor(-1)
+
+    def action_next_message(self) -> None:
+        self.column.move_cursor(1)
+
+    def _message_action(self, action: str, role: str | None = None) -> None:
+        """``action`` on the selected message, else on the newest one (of ``role``)."""
+        message = self.pane.selected_message()
+        if message is None:
+            candidates = [m for m in self.pane.messages if role is None or m.role == role]
+            message = candidates[-1] if candidates and not self.pane.has_newer else None
+        if message is None:
+            self.notify("Select a message first: alt+up.", severity="warning")
+            return
+        self.column.act(action, message)
+
+    def action_message_menu(self) -> None:
+        self._message_action("menu")
+
+    def action_copy_message(self) -> None:
+        self._message_action("copy")
+
+    def action_quote_message(self) -> None:
+        self._message_action("quote")
+
+    def action_edit_message(self) -> None:
+        self._message_action("edit", "user")
+
+    def action_regenerate_message(self) -> None:
+        self._message_action("regenerate", "assistant")
+
+    def action_fork_message(self) -> None:
+        self._message_action("fork")
+
+    def action_previous_version(self) -> None:
+        self._message_action("previous_version")
+
+    def action_next_version(self) -> None:
+        self._message_action("next_version")
+
+    @on(ChatColumn.MenuWanted)
+    def _menu_wanted(self, event: ChatColumn.MenuWanted) -> None:
+        message = event.message
+
+        def chosen(choice: str | None) -> None:
+            if choice is not None and choice.startswith(LINK):
+                copy_text(self.app, choice[len(LINK) :], "the link")
+            elif choice is not None:
+                self.column.act(choice, message)
+
+        self.app.push_screen(MessageMenu(message), chosen)
+
+    @on(ChatColumn.Forked)
+    def _forked(self, event: ChatColumn.Forked) -> None:
+        self.sidebar.now = self.clock()
+        self.sidebar.upsert_chat(event.chat)
+        self.open_chat(event.chat)
 
     @on(ChatFilter.Left)
     def _filter_left(self) -> None:

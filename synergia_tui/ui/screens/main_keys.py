@@ -15,6 +15,9 @@ MAIN_BINDINGS: list[BindingType] = [
     Binding("ctrl+f", "find_chat", "Find chat", id="main.find_chat", show=False),
     Binding("escape", "stop_reply", "Stop reply", id="main.stop_reply"),
     Binding("ctrl+r", "retry_reply", "Retry", id="main.retry_reply"),
+    # The message cursor: from anywhere on the screen; its keys then work in the pane.
+    Binding("alt+up", "previous_message", "Messages", id="main.previous_message"),
+    Binding("alt+down", "next_message", "Next message", show=False, id="main.next_message"),
 ]
 
 # (command palette title, action, help) for every action of this screen.
@@ -38,4 +41,18 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
         "continue_reply",
         "Ask the model to go on from a reply that stopped at the token limit",
     ),
+    ("Previous message", "previous_message", "Move the message cursor up (then up/down)"),
+    ("Next message", "next_message", "Move the message cursor down"),
+    ("Message actions", "message_menu", "The selected message's actions and links (enter)"),
+    ("Copy message", "copy_message", "Copy the selected message, or the newest (c)"),
+    ("Quote message", "quote_message", "Quote the selected message in the prompt (q)"),
+    ("Edit prompt", "edit_message", "Edit the selected prompt, or the last one, and resend (e)"),
+    (
+        "Regenerate reply",
+        "regenerate_message",
+        "Answer the selected reply's prompt again, as a new version (r)",
+    ),
+    ("Fork chat", "fork_message", "A new chat with the conversation up to the selected message"),
+    ("Previous version", "previous_version", "Show the selected turn's previous version (←)"),
+    ("Next version", "next_version", "Show the selected turn's next version (→)"),
 )

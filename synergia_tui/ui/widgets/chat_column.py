@@ -9,12 +9,17 @@ Those messages then go on up, for the screen to update the chat list and the sta
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from textual import on
+from textual import on, work
 from textual.containers import Vertical
+from textual.message import Message
 from textual.reactive import reactive
 
+from synergia_tui.core.errors import SynergiaError
+from synergia_tui.core.safe_text import neutralize
+from synergia_tui.ui.clipboard import copy_text
 from synergia_tui.ui.widgets.message_pane import MessagePane
 from synergia_tui.ui.widgets.prompt_box import PromptBox
 from synergia_tui.ui.widgets.reply_engine import NEW_CHAT, ReplyEngine
@@ -22,7 +27,7 @@ from synergia_tui.ui.widgets.reply_engine import NEW_CHAT, ReplyEngine
 if TYPE_CHECKING:
     from textual.app import ComposeResult
 
-    from synergia_tui.models import ChatRead
+    from synergia_tui.models import ChatRead, MessageRead
 
 NOT_READY = "The database is still opening; try again in a moment."
 BUSY = "A reply is streaming in this chat; escape stops it."
@@ -35,10 +40,35 @@ class ChatColumn(Vertical):
     current_chat: reactive[ChatRead | None] = reactive(None, repaint=False)
     model_id: reactive[uuid.UUID | None] = reactive(None, repaint=False)
 
+    @dataclass
+    class Forked(Message):
+        """A fork of the open chat was made: the screen lists and opens it."""
+
+        chat: ChatRead
+
+    @dataclass
+    class MenuWanted(Message):
+        """``enter`` on a message: the screen shows its menu, then calls ``act`` with the
+        choice."""
+
+        message: MessageRead
+
+    @dataclass
+    class Failed(Message):
+        """A message action failed; the screen tells the user."""
+
+        error: SynergiaError
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.unavailable: str | None = None
         """Why the database cannot be used, once start-up said so (None: fine, or opening)."""
+        self.editing: MessageRead | None = None
+        """The prompt being edited (``e`` on it): the next send makes a new version of it."""
+
+    def watch_current_chat(self, chat: ChatRead | None) -> None:
+        if self.editing is not None and (chat is None or chat.id != self.editing.chat_id):
+            self.editing = None  # another chat: the edit is off (its text stays in the box)
 
     def compose(self) -> ComposeResult:
         yield MessagePane(id="message-pane")
@@ -76,10 +106,14 @@ class ChatColumn(Vertical):
             self.notify("No model to send to: press ctrl+o to pick or add one.", severity="warning")
             return
         chat = self.current_chat
-        if not self.engine.send(event.text, chat.id if chat else None, self.model_id):
+        edit_of = self.editing.id if self.editing is not None and chat is not None else None
+        if not self.engine.send(
+            event.text, chat.id if chat else None, self.model_id, edit_of=edit_of
+        ):
             # The prompt stays in the box, to send once the reply in flight has ended.
             self.notify(BUSY, severity="warning")
             return
+        self.editing = None
         self.prompt.clear()
 
     @on(PromptBox.PageMessages)
@@ -110,6 +144,99 @@ class ChatColumn(Vertical):
         elif self.ready() and not self.engine.send(CONTINUE, chat.id, self.model_id):
             self.notify(BUSY, severity="warning")
 
+    # -- the message cursor: the pane selects, the room acts ----------------------------------
+
+    def move_cursor(self, step: int) -> None:
+        """alt+up / alt+down: the cursor moves over the messages, and the keys go to the pane."""
+        self.pane.focus()
+        self.pane.move_cursor(step)
+
+    @on(MessagePane.CursorLeft)
+    def _cursor_left(self, event: MessagePane.CursorLeft) -> None:
+        event.stop()
+        self.prompt.focus()
+
+    def cancel_edit(self) -> bool:
+        """Stop editing a prompt (escape): the box is emptied. False when not editing."""
+        if self.editing is None:
+            return False
+        self.editing = None
+        self.prompt.clear()
+        self.notify("Edit cancelled: the prompt is as it was.")
+        return True
+
+    @on(MessagePane.Act)
+    def _act(self, event: MessagePane.Act) -> None:
+        event.stop()
+        self.act(event.action, event.message)
+
+    def act(self, action: str, message: MessageRead) -> None:
+        """Carry out ``action`` on ``message`` (the pane's cursor keys and its menu)."""
+        chat = self.current_chat
+        if chat is None or chat.id != message.chat_id:
+            return
+        if action == "menu":
+            self.post_message(self.MenuWanted(message))
+        elif action == "copy":
+            copy_text(self.app, neutralize(message.content), "the message")
+        elif action == "quote":
+            quoted = "".join(f"> {line}\n" for line in message.content.splitlines()) + "\n"
+            self._put_in_prompt(self.prompt.text + quoted if self.prompt.text else quoted)
+        elif action == "edit" and message.role == "user":
+            self.editing = message
+            self._put_in_prompt(message.content)
+            self.notify(
+                "Editing this prompt: enter sends it as a new version (the old one is kept; "
+                "←/→ on it switch), escape cancels.",
+                title="Edit",
+            )
+        elif action == "regenerate" and message.role == "assistant":
+            if self.ready() and not self.engine.answer_again(
+                chat.id, self.model_id, replacing=message.id
+            ):
+                self.notify(BUSY, severity="warning")
+        elif action == "fork":
+            self._fork(chat.id, message.id)
+        elif action in ("previous_version", "next_version"):
+            self._switch(chat.id, message.id, -1 if action == "previous_version" else 1)
+
+    def _put_in_prompt(self, text: str) -> None:
+        self.pane.select(None)
+        self.prompt.text = text
+        self.prompt.move_cursor(self.prompt.document.end)
+        self.prompt.focus()
+
+    @work(group="message-action")
+    async def _fork(self, chat_id: uuid.UUID, message_id: uuid.UUID) -> None:
+        services = self.engine.services
+        if services is None:
+            return
+        try:
+            fork = await services.messages.fork_chat(chat_id, message_id)
+        except SynergiaError as err:
+            self.post_message(self.Failed(err))
+            return
+        self.notify("Forked: the new chat holds the conversation up to that message.")
+        self.post_message(self.Forked(fork))
+
+    @work(group="message-action", exclusive=True)
+    async def _switch(self, chat_id: uuid.UUID, message_id: uuid.UUID, step: int) -> None:
+        services = self.engine.services
+        if services is None:
+            return
+        if self.engine.is_live(chat_id):
+            self.notify(BUSY, severity="warning")
+            return
+        try:
+            shown = await services.messages.switch_sibling(chat_id, message_id, step)
+        except SynergiaError as err:
+            self.post_message(self.Failed(err))
+            return
+        if shown is None:
+            self.notify("No other version that way.", severity="warning")
+        elif self._here(chat_id):
+            self.pane.show_message(shown.id, select=True)
+
     def can_stop(self) -> bool:
         return self.current_chat is not None and self.engine.is_live(self.current_chat.id)
 
@@ -134,7 +261,7 @@ class ChatColumn(Vertical):
         if self.current_chat is None and event.claim == NEW_CHAT:
             # Taken now, not when the screen's binding catches up: the reply's Started is next.
             self.current_chat = sent.chat
-            await self.pane.show_messages([sent.prompt], has_older=False)
+            await self.pane.show_messages([sent.prompt], has_older=False, chat_id=sent.chat.id)
         elif self._here(sent.chat.id):
             self.current_chat = sent.chat
             await self.pane.append_message(sent.prompt)

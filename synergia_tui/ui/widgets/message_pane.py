@@ -60,6 +60,18 @@ class MessagePane(VerticalScroll):
     BINDINGS = [
         Binding("home", "first_message", "First message", show=False, id="pane.first"),
         Binding("end", "newest_message", "Newest message", show=False, id="pane.newest"),
+        # The message cursor (alt+up / alt+down from anywhere on the screen start it).
+        Binding("up", "move_cursor(-1)", "Previous message", show=False, id="pane.cursor_up"),
+        Binding("down", "move_cursor(1)", "Next message", show=False, id="pane.cursor_down"),
+        Binding("enter", "act('menu')", "Actions", id="pane.menu"),
+        Binding("c", "act('copy')", "Copy", id="pane.copy"),
+        Binding("q", "act('quote')", "Quote", id="pane.quote"),
+        Binding("e", "act('edit')", "Edit", id="pane.edit"),
+        Binding("r", "act('regenerate')", "Regenerate", id="pane.regenerate"),
+        Binding("f", "act('fork')", "Fork", id="pane.fork"),
+        Binding("left", "act('previous_version')", "◀", id="pane.previous_version"),
+        Binding("right", "act('next_version')", "▶", id="pane.next_version"),
+        Binding("escape", "leave_cursor", "Prompt", id="pane.leave"),
     ]
 
     @dataclass
@@ -74,6 +86,18 @@ class MessagePane(VerticalScroll):
         """Loading messages failed; the parent tells the user."""
 
         error: SynergiaError
+
+    @dataclass
+    class Act(Message):
+        """The user asked for ``action`` on the selected message (``menu``, ``copy``,
+        ``quote``, ``edit``, ``regenerate``, ``fork``, ``previous_version``, ``next_version``);
+        the room carries it out."""
+
+        action: str
+        message: MessageRead
+
+    class CursorLeft(Message):
+        """The user left the message cursor (escape): back to the prompt."""
 
     @dataclass
     class StreamingShown(Message):
@@ -98,6 +122,9 @@ class MessagePane(VerticalScroll):
         self._drawn = DrawnLines()  # finished messages' lines, shared by their views
         self._drawable: dict[MessageView, None] = {}  # views whose body is ready to be drawn
         self._drag: tuple[object, float] | None = None  # a scrollbar drag: its grab, start index
+        self.selected: uuid.UUID | None = None
+        """The message under the cursor (alt+up / alt+down), if any; kept while its view is
+        unmounted and mounted again."""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="pane-placeholder", markup=False)
@@ -163,6 +190,7 @@ class MessagePane(VerticalScroll):
     async def show_placeholder(self, text: str) -> None:
         """Empty the pane and show ``text`` (no chat open, a start-up error, ...)."""
         self._generation += 1
+        self.selected = None
         self._forget_chat()  # first: no page is loaded for it while its messages go
         await self.remove_children(MessageView)
         placeholder = self.query_one("#pane-placeholder", Static)
@@ -194,8 +222,9 @@ class MessagePane(VerticalScroll):
         self.post_message(self.ChatOpened(chat, focus_prompt=focus_prompt))
 
     @work(group="open-chat", exclusive=True)
-    async def show_message(self, message_id: uuid.UUID) -> None:
-        """Show the open chat around ``message_id``, scrolled to it, its neighbours mounted."""
+    async def show_message(self, message_id: uuid.UUID, *, select: bool = False) -> None:
+        """Show the open chat around ``message_id``, scrolled to it, its neighbours mounted
+        (with ``select``, the cursor on it)."""
         services, chat_id = self.services, self.chat_id
         if services is None or chat_id is None:
             return
@@ -205,7 +234,7 @@ class MessagePane(VerticalScroll):
             self.post_message(self.Failed(err))
             return
         if self.chat_id == chat_id:
-            await self._show_window(chat_id, page, at=message_id)
+            await self._show_window(chat_id, page, at=message_id, select=select)
 
     async def open_at(self, chat: ChatRead, message_id: uuid.UUID | None) -> bool:
         """Open ``chat`` at ``message_id`` (or its newest message); False if it is not there."""
@@ -316,11 +345,19 @@ class MessagePane(VerticalScroll):
         if self.chat_id == chat_id:
             await self._show_window(chat_id, page, at=at)
 
-    async def show_messages(self, messages: list[MessageRead], *, has_older: bool) -> None:
-        """Show a freshly started chat's few messages, scrolled to the newest."""
+    async def show_messages(
+        self,
+        messages: list[MessageRead],
+        *,
+        has_older: bool,
+        chat_id: uuid.UUID | None = None,
+    ) -> None:
+        """Show a freshly started chat's few messages (of ``chat_id``), scrolled to the newest."""
+        self.selected = None
         self._forget_chat()
         self._generation += 1
         await self._mount_window(messages)
+        self.chat_id = chat_id
         self.has_older = has_older
         self.total = len(messages)
         self._remember_tail(messages)
@@ -328,8 +365,20 @@ class MessagePane(VerticalScroll):
         self.call_after_refresh(self._check_edges)
 
     async def _show_window(
-        self, chat_id: uuid.UUID, page: MessagePage, *, at: Literal["start", "end"] | uuid.UUID
+        self,
+        chat_id: uuid.UUID,
+        page: MessagePage,
+        *,
+        at: Literal["start", "end"] | uuid.UUID,
+        select: bool = False,
     ) -> None:
+        """Replace the window by ``page``, placed ``at`` its start, end or a message (with
+        ``select``, the cursor on that message; else the cursor stays only if its message is
+        in the page)."""
+        if select and isinstance(at, uuid.UUID):
+            self.selected = at
+        elif all(m.id != self.selected for m in page.messages):
+            self.selected = None
         self._forget_chat()
         self._generation += 1
         self._placing = True
@@ -366,7 +415,7 @@ class MessagePane(VerticalScroll):
     async def _mount_window(
         self, messages: list[MessageRead], *, top: bool = False
     ) -> list[MessageView]:
-        views = [MessageView(m, self._drawn) for m in messages]
+        views = [self._view(m) for m in messages]
         if dropped := len(self.views):
             self.post_message(WidgetsDropped(dropped))
         with self.app.batch_update():
@@ -376,6 +425,92 @@ class MessagePane(VerticalScroll):
             if top:  # not a frame of the new messages at the old place
                 self.scroll_to(y=0, animate=False, immediate=True)
         return views
+
+    # -- the message cursor ----------------------------------------------------------------------
+
+    def _view(self, message: MessageRead) -> MessageView:
+        view = MessageView(message, self._drawn)
+        if message.id == self.selected:
+            view.add_class("-selected")
+        return view
+
+    def selected_view(self) -> MessageView | None:
+        if self.selected is None:
+            return None
+        return next((v for v in self.views if v.message.id == self.selected), None)
+
+    def selected_message(self) -> MessageRead | None:
+        view = self.selected_view()
+        return view.message if view is not None else None
+
+    def move_cursor(self, step: int) -> None:
+        """Select the message ``step`` places from the selected one (the first or last one on
+        screen when none is), and scroll it into view. The window loads pages as the view
+        nears its edges, so the next message is mounted by the time the cursor gets there;
+        each step costs the same in a chat of any length."""
+        views = self.views
+        if not views:
+            return
+        current = self.selected_view()
+        if current is None:
+            top, bottom = self.scroll_y, self.scroll_y + self.scrollable_content_region.height
+            shown = [
+                v for v in views if v.virtual_region.bottom > top and v.virtual_region.y < bottom
+            ]
+            target = (shown or views)[-1 if step < 0 else 0]
+        else:
+            place = views.index(current) + step
+            if not 0 <= place < len(views):
+                self._check_edges()  # a page beyond is on its way (or there is none)
+                return
+            target = views[place]
+        self.select(target)
+
+    def select(self, view: MessageView | None) -> None:
+        """Put the cursor on ``view`` (None: take it away) and bring it into view."""
+        old = self.selected_view()
+        if old is not None:
+            old.remove_class("-selected")
+        self.selected = view.message.id if view is not None else None
+        if view is None:
+            self.refresh_bindings()
+            return
+        view.add_class("-selected")
+        self.refresh_bindings()
+        region, screen = view.virtual_region, self.scrollable_content_region.height
+        if region.y < self.scroll_y or region.height > screen:
+            self.scroll_to(y=region.y, animate=False, immediate=True)
+        elif region.bottom > self.scroll_y + screen:
+            self.scroll_to(y=region.bottom - screen, animate=False, immediate=True)
+
+    def action_move_cursor(self, step: int) -> None:
+        self.move_cursor(step)
+
+    def action_act(self, action: str) -> None:
+        message = self.selected_message()
+        if message is not None:
+            self.post_message(self.Act(action, message))
+
+    def action_leave_cursor(self) -> None:
+        self.select(None)
+        self.post_message(self.CursorLeft())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The message keys work (and show in the footer) only with a message selected, and
+        each only where it applies."""
+        if action not in ("act", "leave_cursor"):
+            return True
+        message = self.selected_message()
+        if message is None:
+            return False
+        what = parameters[0] if parameters else None
+        if what == "edit":
+            return message.role == "user"
+        if what == "regenerate":
+            return message.role == "assistant" and message.status != "streaming"
+        if what in ("previous_version", "next_version"):
+            return message.siblings > 1
+        return True
 
     # -- moving the window's edges ---------------------------------------------------------------
 
@@ -437,7 +572,7 @@ class MessagePane(VerticalScroll):
         at_end = self.max_scroll_y == 0 and not self.has_newer
         first = self.views[0]
         first_y = first.virtual_region.y
-        views = [MessageView(m, self._drawn) for m in page.messages]
+        views = [self._view(m) for m in page.messages]
         await self.mount_all(views, before=first)
         self.first_index = max(0, self.first_index - len(views))
         self._note_streaming(views)
@@ -464,7 +599,7 @@ class MessagePane(VerticalScroll):
         """Mount newer messages below the window (the view stays: nothing above it moved)."""
         self.has_newer = page.newer_cursor is not None
         if page.messages:
-            views = [MessageView(m, self._drawn) for m in page.messages]
+            views = [self._view(m) for m in page.messages]
             await self.mount_all(views)
             self._note_streaming(views)
         if not self.has_newer:
@@ -574,17 +709,48 @@ class MessagePane(VerticalScroll):
 
     async def append_message(self, message: MessageRead) -> MessageView:
         """Show a new message at the bottom (the window moves to the chat's end first) and
-        return its view, mounted (ready to be streamed into)."""
+        return its view, mounted (ready to be streamed into).
+
+        A new version of a turn (a prompt edited, a reply answered again) follows an earlier
+        message than the last: what followed that one is another branch now, and goes."""
         await self._at_newest()
         for view in self.views:
             if view.message.id == message.id:
                 return view  # the newest page already had it
+        if not await self._cut_to_parent(message):
+            await self.show_edge("end")  # the branch point is not mounted: the chat's end anew
+            for view in self.views:
+                if view.message.id == message.id:
+                    return view
         self.query_one("#pane-placeholder", Static).display = False
-        view = MessageView(message, self._drawn)
+        view = self._view(message)
         await self.mount(view)
         self.total += 1
         self.anchor()
         return view
+
+    async def _cut_to_parent(self, message: MessageRead) -> bool:
+        """Unmount the views after ``message``'s parent (all of them for a first prompt); False
+        when its parent is not mounted."""
+        views = self.views
+        if not views or (views and views[-1].message.id == message.parent_id):
+            return True
+        found: int | None = -1  # a first prompt: everything goes
+        if message.parent_id is not None:
+            ids = [v.message.id for v in views]
+            found = ids.index(message.parent_id) if message.parent_id in ids else None
+        if found is None or (found < 0 and self.has_older):
+            return False
+        place = found
+        doomed = views[place + 1 :]
+        self._drop(doomed)
+        if self._last_reply is not None and any(
+            v.message.id == self._last_reply.id for v in doomed
+        ):
+            self._last_reply = None
+        await self.remove_children(doomed)
+        self.total = self.first_index + place + 1
+        return True
 
     # -- a reply streaming into the chat on screen (the screen routes the engine's messages) --
 

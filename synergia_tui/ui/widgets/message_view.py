@@ -66,7 +66,8 @@ ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System"}
 
 
 def header_text(message: MessageRead) -> str:
-    """``You → gpt-4o`` / ``Assistant · gpt-4o · cancelled``: who wrote it, and its state."""
+    """``You → gpt-4o`` / ``Assistant · gpt-4o · cancelled · 2/3``: who wrote it, its state,
+    and which version of its turn it is."""
     model = one_line(message.model_name) if message.model_name else None
     role = ROLE_LABELS.get(message.role, one_line(message.role))
     if message.role == "user":
@@ -79,6 +80,8 @@ def header_text(message: MessageRead) -> str:
         text += f" · {message.status}"
     if message.tokens_estimated and message.status != "streaming":
         text += " · tokens estimated"
+    if message.siblings > 1:
+        text += f" · {message.sibling}/{message.siblings}"  # versions of this turn: ←/→
     return text
 
 

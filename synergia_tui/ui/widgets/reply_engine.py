@@ -226,8 +226,16 @@ class ReplyEngine(Widget):
 
     # -- commands --------------------------------------------------------------------------------
 
-    def send(self, text: str, chat_id: uuid.UUID | None, model_id: uuid.UUID | None) -> bool:
-        """Store ``text`` in the chat (a new one without ``chat_id``) and stream its reply.
+    def send(
+        self,
+        text: str,
+        chat_id: uuid.UUID | None,
+        model_id: uuid.UUID | None,
+        *,
+        edit_of: uuid.UUID | None = None,
+    ) -> bool:
+        """Store ``text`` in the chat (a new one without ``chat_id``) and stream its reply;
+        with ``edit_of``, as a new version of that prompt (see ``ConversationService.send``).
 
         Returns False (and does nothing) when the chat already has a reply in flight.
         """
@@ -235,16 +243,23 @@ class ReplyEngine(Widget):
         if not self._claim(claim):
             return False
         self.live[claim].worker = self.run_worker(
-            self._send(text, chat_id, model_id, claim), group="reply", exit_on_error=False
+            self._send(text, chat_id, model_id, claim, edit_of), group="reply", exit_on_error=False
         )
         return True
 
-    def answer_again(self, chat_id: uuid.UUID, model_id: uuid.UUID | None = None) -> bool:
-        """Answer the chat's newest prompt again (retry or regenerate); False when busy."""
+    def answer_again(
+        self,
+        chat_id: uuid.UUID,
+        model_id: uuid.UUID | None = None,
+        *,
+        replacing: uuid.UUID | None = None,
+    ) -> bool:
+        """Answer the chat's newest prompt again (retry or regenerate), or the prompt of the
+        reply ``replacing``; False when busy."""
         if not self._claim(chat_id):
             return False
         self.live[chat_id].worker = self.run_worker(
-            self._answer_again(chat_id, model_id), group="reply", exit_on_error=False
+            self._answer_again(chat_id, model_id, replacing), group="reply", exit_on_error=False
         )
         return True
 
@@ -319,11 +334,18 @@ class ReplyEngine(Widget):
         return True
 
     async def _send(
-        self, text: str, chat_id: uuid.UUID | None, model_id: uuid.UUID | None, claim: uuid.UUID
+        self,
+        text: str,
+        chat_id: uuid.UUID | None,
+        model_id: uuid.UUID | None,
+        claim: uuid.UUID,
+        edit_of: uuid.UUID | None,
     ) -> None:
         try:
             assert self._conversation is not None
-            sent = await self._conversation.send(text, chat_id=chat_id, model_id=model_id)
+            sent = await self._conversation.send(
+                text, chat_id=chat_id, model_id=model_id, edit_of=edit_of
+            )
         except SynergiaError as err:
             self.live.pop(claim, None)
             self.post_message(self.Failed(chat_id, err, text))
@@ -334,10 +356,12 @@ class ReplyEngine(Widget):
         self.post_message(self.Sent(sent, claim))
         await self._stream(live, sent.plan)
 
-    async def _answer_again(self, chat_id: uuid.UUID, model_id: uuid.UUID | None) -> None:
+    async def _answer_again(
+        self, chat_id: uuid.UUID, model_id: uuid.UUID | None, replacing: uuid.UUID | None
+    ) -> None:
         try:
             assert self._replies is not None
-            plan = await self._replies.prepare(chat_id, model_id=model_id)
+            plan = await self._replies.prepare(chat_id, model_id=model_id, replacing=replacing)
         except SynergiaError as err:
             self.live.pop(chat_id, None)
             self.post_message(self.Failed(chat_id, err, ""))
