@@ -23,6 +23,7 @@ CASES = {
     "first-token": "benchmarks.case_first_token",  # 7
     "chat-list": "benchmarks.case_chat_list",  # 8
     "reading-back": "benchmarks.case_reading",  # 9
+    "message-cursor": "benchmarks.case_cursor",  # 10
 }
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
 

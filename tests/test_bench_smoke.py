@@ -60,6 +60,25 @@ def test_quick_open_chat_benchmark_opens_chats_in_turn_and_pages_back(tmp_path: 
     assert paged["samples"] and "cap" not in (paged.get("note") or ""), paged
 
 
+def test_quick_cursor_benchmark_walks_the_cursor_up_a_long_chat(tmp_path: Path) -> None:
+    """Case 10 presses up a hundred times on a windowed chat: every step lands on the message
+    before it, pages loaded on the way."""
+    out = tmp_path / "bench.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--only", "message-cursor"]
+        + ["--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = json.loads(out.read_text())["rows"]
+    assert len(rows) == 2 and all(not row.get("unavailable") for row in rows), rows
+    assert len(rows[0]["samples"]) == 100
+
+
 def test_quick_streaming_benchmark_streams_a_whole_reply_from_its_own_server_process(
     tmp_path: Path,
 ) -> None:
