@@ -74,10 +74,11 @@ def type_text(session: str, text: str) -> None:
 def test_pick_a_model_send_watch_the_reply_stream_and_stop_one(session, env, fake_provider):
     _wait_for(session, "sqlite ●")
     send(session, "C-o")
-    _wait_for(session, "served-model")
+    _wait_for(session, "unused-model")  # the picker lists both models
     type_text(session, "served")  # filter as you type, then enter picks
-    time.sleep(0.3)
+    _wait_gone(session, "unused-model")  # the filter has run
     send(session, "Enter")
+    _wait_gone(session, "Pick a model")
     _wait_for(session, "model served-model")
 
     fake_provider.script = Script(
@@ -199,11 +200,11 @@ def test_edit_the_first_prompt_from_the_keyboard_at_80x24_and_see_its_second_ver
         _wait_gone(name, "replying", deadline_s=10)
         fake_provider.script = Script(reply="Rome is the capital.")
         send(name, "M-Up")  # the message cursor: the reply...
-        time.sleep(0.3)
+        _wait_for(name, "r Regenerate")  # the footer offers what the selection allows
         send(name, "Up")  # ...then the prompt above it
-        time.sleep(0.3)
+        _wait_for(name, "e Edit")
         send(name, "e")  # its text goes to the prompt box, to edit
-        time.sleep(0.3)
+        _wait_for(name, "Editing")
         for _ in range(len("France?")):
             send(name, "BSpace")
         type_text(name, "Italy?")
@@ -212,9 +213,9 @@ def test_edit_the_first_prompt_from_the_keyboard_at_80x24_and_see_its_second_ver
         screen = _wait_for(name, "2/2")
         assert "Paris is the capital." not in screen  # the other branch is not shown
         send(name, "M-Up")
-        time.sleep(0.3)
+        _wait_for(name, "r Regenerate")
         send(name, "Up")
-        time.sleep(0.3)
+        _wait_for(name, "e Edit")
         send(name, "Left")  # the first version comes back, with its reply
         screen = _wait_for(name, "Paris is the capital.")
         assert "1/2" in screen and "Rome is the capital." not in screen

@@ -110,6 +110,9 @@ async def test_e_edits_a_prompt_and_sending_makes_a_second_version(
         await wait_stored(pilot, ui_container, chat.id, ["What is 3+3?", "It is 6."])
         shown = [view.message.content for view in screen.pane.views]
         assert shown == ["What is 3+3?", "It is 6."]
+        # Drawn, not just held: a reply shown whole as it ends was once drawn blank, while its
+        # body was still being laid out (about one run in three).
+        await wait_until(pilot, lambda: "It is 6." in screen_text(app), "the new reply drawn")
         assert "2/2" in header_of(app, screen.pane.views[0])
         assert "It is 4." not in screen_text(app)
         # The model was sent the edited prompt alone.

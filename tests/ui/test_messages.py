@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual import events
+
 from synergia_tui.ui.screens.confirm import ConfirmScreen
 from synergia_tui.ui.widgets.message_view import MessageView, RenderedSegment
 from tests.ui.conftest import add_messages, notifications, screen_text, settle
@@ -169,3 +171,17 @@ def _paste(text: str):
     from textual import events
 
     return events.Paste(text)
+
+
+async def test_a_burst_of_keys_edits_the_prompt_in_keystroke_order(make_app, ui_container):
+    # Over SSH a fast typist's keys arrive in one packet; backspace and arrows are bindings,
+    # which Textual would run only after the key bubbled up, behind the letters that follow.
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        prompt = app.main_screen.prompt
+        keys = [*"France", *["backspace"] * 6, *"Italy", "left", "left", "delete", "y"]
+        for key in keys:  # posted at once, as one packet of input would be
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+        await settle(pilot)
+        assert prompt.text == "Itayy"  # "Italy", two left, delete the l, type y

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from markdown_it import MarkdownIt
 from textual import events
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.containers import Vertical
 from textual.message import Message
 from textual.strip import Strip
@@ -143,10 +144,27 @@ class RenderedSegment(Widget):
 
 
 class MessageMarkdown(Markdown):
-    """A message's Markdown body, which tells its view once it has a size (can be drawn)."""
+    """A message's Markdown body, which tells its view once it has a size (can be drawn), and
+    whether its blocks are still being mounted (``settled``)."""
 
     class LaidOut(Message):
         """The body has been given a size."""
+
+    _latest: AwaitComplete | None = None
+
+    def update(self, markdown: str) -> AwaitComplete:
+        self._latest = super().update(markdown)
+        return self._latest
+
+    def append(self, markdown: str) -> AwaitComplete:
+        self._latest = super().append(markdown)
+        return self._latest
+
+    @property
+    def settled(self) -> bool:
+        """Its last update (or append) has mounted its blocks. Until then it may draw what an
+        earlier one left (the empty document it was mounted with, say), not its ``source``."""
+        return self._latest is None or self._latest.is_done
 
     def on_resize(self, event: events.Resize) -> None:
         if event.size.width:
@@ -240,6 +258,13 @@ class MessageView(Vertical):
         if not self.finished or len(bodies) != 1 or not isinstance(bodies[0], Markdown):
             return None
         body = bodies[0]
+        if isinstance(body, MessageMarkdown) and not body.settled:
+            # An update still mounting its blocks (a reply shown whole as it ended, while the
+            # empty body it was mounted with was being set up): draw once it has them.
+            self.call_after_refresh(self.post_message, self.Drawable(self))
+            return None
+        if body.children and not body.size.height:
+            return None  # its blocks are not laid out yet: drawn once they are (LaidOut)
         lines = draw_lines(body)
         if lines is None:
             return None  # not laid out yet (drawn once it is), or no longer mounted
@@ -302,6 +327,9 @@ class MessageView(Vertical):
         """Replace a closed segment by the lines it draws."""
         if segment is self.markdown:
             return  # the stream ended and the segments were joined again meanwhile
+        if isinstance(segment, MessageMarkdown) and not segment.settled:
+            self.call_after_refresh(self._freeze, segment)  # its last blocks are on their way
+            return
         lines = draw_lines(segment)
         if lines is None:
             return  # not laid out (or no longer mounted): it stays a Markdown, still correct

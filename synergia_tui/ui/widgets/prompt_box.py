@@ -67,14 +67,15 @@ class PromptBox(TextArea):
         self.large_paste_chars = large_paste_chars
 
     async def _on_key(self, event: events.Key) -> None:
-        # TextArea inserts a newline on enter before bindings are looked at, so this box runs its
-        # own bindings here, in keystroke order. (A priority binding would not do: it runs ahead
-        # of keys still queued for the box, sending a prompt without its last characters.)
+        # Textual runs a focused widget's (non-priority) bindings only once the key has bubbled up
+        # to the app, while TextArea inserts printable keys here, at once. A burst of keys (a fast
+        # typist over SSH, tmux send-keys) would then be applied out of order: "Fran⌫⌫⌫ly" typed
+        # in one packet edits the text after the letters. So this box runs its own bindings here,
+        # in keystroke order (enter too: TextArea would insert a newline first).
         for binding in self._bindings.key_to_bindings.get(event.key, []):
-            if binding.action in ("submit", "newline"):
+            if not binding.priority and await self.app.run_action(binding.action, self):
                 event.stop()
                 event.prevent_default()
-                await self.run_action(binding.action)
                 return
         await super()._on_key(event)
 
