@@ -130,7 +130,7 @@ def postgres_at_head(postgres_databases: PostgresDatabases) -> URL:
 def _empty_tables(url: URL) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("TRUNCATE messages, chats, models"))
+        conn.execute(text("TRUNCATE messages, chats, models, prompts"))
     engine.dispose()
 
 
