@@ -22,6 +22,7 @@ from synergia_tui.services import (
     ModelService,
 )
 from synergia_tui.services.conversation import ConversationService
+from synergia_tui.services.presets import PresetService
 from synergia_tui.services.replies import Recovery, ReplyService
 from synergia_tui.services.streaming import ReplyStore, Runner, StorageChanged
 
@@ -36,6 +37,7 @@ class Container:
     chats: ChatService
     messages: MessageService
     health: HealthService
+    presets: PresetService
     replies: ReplyService
     conversation: ConversationService
     journal: ReplyJournal
@@ -46,6 +48,7 @@ class Container:
             chats=self.chats,
             messages=self.messages,
             health=self.health,
+            presets=self.presets,
             replies=self.replies,
             conversation=self.conversation,
             reply_store=self.reply_store,
@@ -110,6 +113,7 @@ def build(settings: Settings) -> Container:
         chats=ChatService(db, user),
         messages=MessageService(db, user),
         health=HealthService(db, version=__version__, display_url=settings.display_url),
+        presets=PresetService(db, user, default_name=settings.synergia_default_preset),
         replies=ReplyService(db, user, owner=owner, database=settings.display_url),
         conversation=ConversationService(db, user, owner=owner),
         journal=ReplyJournal(),

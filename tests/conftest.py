@@ -27,6 +27,7 @@ _ISOLATED_VARS = (
     "LOG_LEVEL",
     "SYNERGIA_USER",
     "SYNERGIA_SQLITE_PATH",
+    "SYNERGIA_DEFAULT_PRESET",
     "OPENAI_API_KEY",
     "ANTHROPIC_API_KEY",
 )
@@ -130,7 +131,7 @@ def postgres_at_head(postgres_databases: PostgresDatabases) -> URL:
 def _empty_tables(url: URL) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("TRUNCATE messages, chats, models"))
+        conn.execute(text("TRUNCATE messages, chats, models, prompts"))
     engine.dispose()
 
 

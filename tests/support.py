@@ -35,6 +35,7 @@ ISOLATED_VARS = (
     "LOG_LEVEL",
     "SYNERGIA_USER",
     "SYNERGIA_SQLITE_PATH",
+    "SYNERGIA_DEFAULT_PRESET",
 )
 REPO = Path(__file__).resolve().parent.parent
 SYNERGIA = REPO / ".venv" / "bin" / "synergia"

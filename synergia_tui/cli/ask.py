@@ -100,12 +100,31 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             chat_model,
             _last_used_model(container) if chat_model is None and not args.model else None,
         )
+        system = _system_prompt(args, container, new_chat=chat_id is None)
         if why != "named":
             print(f"synergia: asking {one_line(model.name)} ({why})", file=sys.stderr)
-        sent = container.conversation.send(prompt, chat_id=chat_id, model_id=model.id)
+        sent = container.conversation.send(
+            prompt, chat_id=chat_id, model_id=model.id, system_prompt=system
+        )
         return asyncio.run(_stream(container, sent.plan, _writer(raw)))
     finally:
         container.close()
+
+
+def _system_prompt(args: argparse.Namespace, container: Container, *, new_chat: bool) -> str | None:
+    """What the chat's system prompt becomes (None: as it is): ``--system``, ``--preset``, or for
+    a new chat the default preset (SYNERGIA_DEFAULT_PRESET). With ``--chat`` the flags replace
+    that chat's prompt, as `synergia chats system` would, so its next replies get it too."""
+    system: str | None = getattr(args, "system", None)
+    preset: str | None = getattr(args, "preset", None)
+    if system is not None:
+        return system
+    if preset is not None:
+        return container.presets.get_preset(preset).text
+    if new_chat:
+        default = container.presets.default_preset()
+        return default.text if default is not None else None
+    return None
 
 
 def _writer(raw: bool) -> Callable[[str], None]:

@@ -288,6 +288,10 @@ def cmd_chats(args: argparse.Namespace, settings: Settings) -> int:
                         for chat in page.chats
                     ],
                 )
+        elif args.chats_command == "system":
+            from synergia_tui.cli.prompts import chat_system
+
+            return chat_system(args, container)
         else:
             from synergia_tui.cli.export import export_json, export_markdown
 
@@ -304,6 +308,16 @@ def cmd_chats(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_prompts(args: argparse.Namespace, settings: Settings) -> int:
+    from synergia_tui.cli.prompts import cmd_prompts as prompts
+
+    container = _container(settings)
+    try:
+        return prompts(args, container)
+    finally:
+        container.close()
+
+
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     try:
         from synergia_tui.cli.ask import cmd_ask as ask
@@ -317,5 +331,6 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "db": cmd_db,
     "models": cmd_models,
     "chats": cmd_chats,
+    "prompts": cmd_prompts,
     "ask": cmd_ask,
 }

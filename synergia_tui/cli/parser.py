@@ -103,11 +103,47 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the stored text as it is, control characters included (for piping code)",
     )
 
+    system = chats_cmd.add_parser(
+        "system", help="show a chat's system prompt, or set it (TEXT, --preset) or --clear it"
+    )
+    system.add_argument("chat_id", help="the chat's id, or a unique prefix of it")
+    system_how = system.add_mutually_exclusive_group()
+    system_how.add_argument(
+        "text", nargs="?", metavar="TEXT", help="the new system prompt; - reads it from stdin"
+    )
+    system_how.add_argument("--preset", metavar="NAME", help="take the text of this preset")
+    system_how.add_argument("--clear", action="store_true", help="remove the system prompt")
+
+    prompts = commands.add_parser(
+        "prompts", help="system-prompt presets (without a command: list them)"
+    )
+    prompts.add_argument("--json", action="store_true", help="machine-readable output")
+    prompts_cmd = prompts.add_subparsers(dest="prompts_command", parser_class=_Parser)
+    prompts_cmd.add_parser("list", help="list the presets").add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS
+    )
+    prompts_cmd.add_parser("show", help="print a preset's text").add_argument("name")
+    preset_set = prompts_cmd.add_parser("set", help="add a preset, or replace its text")
+    preset_set.add_argument("name")
+    preset_set.add_argument(
+        "text", nargs="?", default="-", help="the preset's text (default, or -: read stdin)"
+    )
+    prompts_cmd.add_parser("rm", help="remove a preset").add_argument("name")
+
     ask = commands.add_parser("ask", help="stream a reply to stdout")
     ask.add_argument(
         "--model", help="model name (default: the chat's, the last used, or the only enabled one)"
     )
     ask.add_argument("--chat", help="continue this chat (its id, or a unique prefix of it)")
+    ask_system = ask.add_mutually_exclusive_group()
+    ask_system.add_argument(
+        "--system",
+        metavar="TEXT",
+        help="system prompt: of the new chat, or (with --chat) the chat's from now on",
+    )
+    ask_system.add_argument(
+        "--preset", metavar="NAME", help="as --system, with the text of this preset"
+    )
     ask.add_argument(
         "--raw", action="store_true", help="pass the model's bytes through (for piping code)"
     )
@@ -118,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command == "ask" and args.system == "-":
+        parser.error("ask: --system - would read stdin, which is the prompt's; give the text")
     if args.open_message is not None and args.open_chat is None:
         parser.error("--message needs --chat: the chat it is in")
     if args.open_chat is not None:

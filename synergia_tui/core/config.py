@@ -20,6 +20,8 @@ from synergia_tui.core import paths
 from synergia_tui.core.config_check import login_name
 from synergia_tui.core.errors import ConfigError
 
+PRESET_NAME_LENGTH = 100  # as models.preset (core is below models)
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
@@ -64,6 +66,21 @@ class Settings(BaseSettings):
 
     synergia_sqlite_path: Path | None = None
     """Where the embedded database lives; defaults to $XDG_DATA_HOME/synergia/synergia.db."""
+
+    synergia_default_preset: str | None = None
+    """Name of the system-prompt preset a new chat starts with (``synergia prompts`` lists them)."""
+
+    @pydantic.field_validator("synergia_default_preset", mode="before")
+    @classmethod
+    def _preset_name(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        name = value.strip()
+        if any(not ch.isprintable() for ch in name):
+            raise ValueError("must be a preset's name, on one line")
+        if len(name) > PRESET_NAME_LENGTH:
+            raise ValueError(f"is longer than {PRESET_NAME_LENGTH} characters")
+        return name or None
 
     @pydantic.field_validator("log_level", mode="before")
     @classmethod

@@ -29,12 +29,14 @@ TEXT_FIELDS = (
     "postgres_password",
     "postgres_db",
     "synergia_sqlite_path",
+    "synergia_default_preset",
 )
 FIELDS = (*TEXT_FIELDS, "postgres_port", "environment", "log_level", "synergia_user")
 """Every field of ``Settings``, by the name used in the environment, ``.env`` and ``config.toml``."""
 ENVIRONMENTS = ("local", "staging", "production", "test")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 PORT_RANGE = (1, 65535)
+PRESET_NAME_LENGTH = 100
 BACKENDS = ("postgresql", "postgres", "sqlite")
 
 # pydantic's reading of a string as an int: surrounding whitespace, a sign, digits with single
@@ -142,6 +144,11 @@ def problem(values: Mapping[str, object]) -> str | None:
     user = values.get("synergia_user")
     if user is not None and (not isinstance(user, str) or not user):
         return "synergia_user is empty or not text"
+    preset = values.get("synergia_default_preset")
+    if isinstance(preset, str):
+        name = preset.strip()
+        if not name.isprintable() or len(name) > PRESET_NAME_LENGTH:
+            return "synergia_default_preset is not a preset name on one line"
     url = values.get("synergia_database_url")
     if isinstance(url, str):
         return _url_problem(url)

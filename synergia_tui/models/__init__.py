@@ -10,9 +10,11 @@ from synergia_tui.models.ai_model import (
 from synergia_tui.models.base import metadata, use_partial_indexes
 from synergia_tui.models.chat import DEFAULT_TITLE, Chat, ChatRead
 from synergia_tui.models.message import ROLES, STATUSES, Message, MessageRead
+from synergia_tui.models.preset import PRESET_NAME_LENGTH, Preset, PresetRead
 
 __all__ = [
     "DEFAULT_TITLE",
+    "PRESET_NAME_LENGTH",
     "PROVIDER_NAMES",
     "ROLES",
     "STATUSES",
@@ -24,6 +26,8 @@ __all__ = [
     "ChatRead",
     "Message",
     "MessageRead",
+    "Preset",
+    "PresetRead",
     "metadata",
     "use_partial_indexes",
 ]

@@ -4,6 +4,7 @@ from synergia_tui.core.pages import MessageCursor
 from synergia_tui.repositories.chats import ChatCursor, ChatRepository
 from synergia_tui.repositories.messages import MessageRepository
 from synergia_tui.repositories.models import ModelRepository
+from synergia_tui.repositories.presets import PresetRepository
 
 __all__ = [
     "ChatCursor",
@@ -11,4 +12,5 @@ __all__ = [
     "MessageCursor",
     "MessageRepository",
     "ModelRepository",
+    "PresetRepository",
 ]

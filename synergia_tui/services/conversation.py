@@ -65,6 +65,8 @@ class ConversationService:
         it is a new version of that prompt instead: a sibling of it, and the old one with all
         that followed it leaves the path (stored still, one ``left`` away).
         The model is ``model_id`` when given (it becomes the chat's model), else the chat's.
+        ``system_prompt``, when given, becomes the chat's system prompt (``""``: none) before the
+        reply is planned, so it is what this reply and the following ones are sent with.
         One transaction: a rejected prompt, an unavailable model or a failed write leave
         nothing behind, not even an empty chat.
         """
@@ -89,6 +91,8 @@ class ConversationService:
             else:
                 chat = find_chat(uow, self.user_id, chat_id, for_update=True)
                 model = _usable_model(uow, model_id or chat.model_id)
+                if system_prompt is not None:
+                    chat.system_prompt = system_prompt or None
                 if chat.title == DEFAULT_TITLE and uow.chats.count_messages(chat.id) == 0:
                     chat.title = title_from_prompt(text)
             if edit_of is not None and chat_id is not None:

@@ -19,6 +19,7 @@ from synergia_tui.services.conversation import ConversationService
 from synergia_tui.services.health import HealthService
 from synergia_tui.services.messages import MessageService
 from synergia_tui.services.models import ModelService
+from synergia_tui.services.presets import PresetService
 from synergia_tui.services.replies import ReplyService
 from synergia_tui.services.streaming import ReplyStore
 
@@ -120,6 +121,16 @@ class AsyncMessageService(AsyncService[MessageService]):
     finish_reply = off_loop(MessageService.finish_reply)
 
 
+class AsyncPresetService(AsyncService[PresetService]):
+    """``PresetService``, awaitable."""
+
+    list_presets = off_loop(PresetService.list_presets)
+    get_preset = off_loop(PresetService.get_preset)
+    save_preset = off_loop(PresetService.save_preset)
+    delete_preset = off_loop(PresetService.delete_preset)
+    default_preset = off_loop(PresetService.default_preset)
+
+
 class AsyncHealthService(AsyncService[HealthService]):
     """``HealthService``, awaitable."""
 
@@ -149,6 +160,7 @@ class AsyncServices:
     chats: AsyncChatService
     messages: AsyncMessageService
     health: AsyncHealthService
+    presets: AsyncPresetService | None
     replies: AsyncReplyService | None
     conversation: AsyncConversationService | None
 
@@ -159,6 +171,7 @@ class AsyncServices:
         chats: ChatService,
         messages: MessageService,
         health: HealthService,
+        presets: PresetService | None = None,
         replies: ReplyService | None = None,
         conversation: ConversationService | None = None,
         reply_store: Callable[..., ReplyStore] | None = None,
@@ -171,6 +184,7 @@ class AsyncServices:
         self.chats = AsyncChatService(chats, self._executor)
         self.messages = AsyncMessageService(messages, self._executor)
         self.health = AsyncHealthService(health, self._executor)
+        self.presets = AsyncPresetService(presets, self._executor) if presets else None
         self.replies = AsyncReplyService(replies, self._executor) if replies else None
         self.conversation = (
             AsyncConversationService(conversation, self._executor) if conversation else None

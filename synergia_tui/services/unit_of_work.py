@@ -11,7 +11,12 @@ from sqlmodel import Session
 
 from synergia_tui.core.db import create_session_factory, create_writer_session_factory
 from synergia_tui.core.errors import ConflictError, driver_reason, storage_error
-from synergia_tui.repositories import ChatRepository, MessageRepository, ModelRepository
+from synergia_tui.repositories import (
+    ChatRepository,
+    MessageRepository,
+    ModelRepository,
+    PresetRepository,
+)
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +54,7 @@ class UnitOfWork:
         self.models = ModelRepository(session)
         self.chats = ChatRepository(session)
         self.messages = MessageRepository(session)
+        self.presets = PresetRepository(session)
 
     def __enter__(self) -> UnitOfWork:
         return self

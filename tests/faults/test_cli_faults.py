@@ -55,6 +55,11 @@ ARGV: dict[tuple[str, ...], list[str]] = {
     ],
     ("chats", "list"): ["chats", "list"],
     ("chats", "export"): ["chats", "export", CHAT_PREFIX, "--format", "json"],
+    ("chats", "system"): ["chats", "system", CHAT_PREFIX, "Be brief."],
+    ("prompts", "list"): ["prompts", "list", "--json"],
+    ("prompts", "show"): ["prompts", "show", "terse"],
+    ("prompts", "set"): ["prompts", "set", "terse", "Be brief."],
+    ("prompts", "rm"): ["prompts", "rm", "terse"],
     ("ask",): ["ask", "hello"],
 }
 # Commands that need no database: they do their job whatever state it is in.

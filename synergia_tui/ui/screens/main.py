@@ -37,6 +37,7 @@ from synergia_tui.ui.screens.confirm import ask
 from synergia_tui.ui.screens.main_keys import MAIN_BINDINGS
 from synergia_tui.ui.screens.message_menu import LINK, MessageMenu
 from synergia_tui.ui.screens.model_choice import ModelChoice
+from synergia_tui.ui.screens.system_prompt import SystemPromptScreen
 from synergia_tui.ui.screens.text_prompt import TextPromptScreen
 from synergia_tui.ui.widgets.chat_column import ChatColumn
 from synergia_tui.ui.widgets.chat_list import ChatFilter
@@ -74,6 +75,11 @@ class MainScreen(Screen[None]):
     """The current model's name (the open chat's, else the default), bound to the status bar."""
     current_model_id: reactive[uuid.UUID | None] = reactive(None, repaint=False)
     """The model a prompt goes to: the open chat's, else the default; bound to the room."""
+    pending_system_prompt: reactive[str | None] = reactive(None, repaint=False)
+    """The system prompt of the next new chat: the default preset's, until the user sets one
+    (f6 with no chat open); bound to the room, which sends it with the chat's first prompt."""
+    system_prompt: reactive[str | None] = reactive(None, repaint=False)
+    """The open chat's system prompt, else the next new chat's; bound to the status bar."""
 
     def __init__(
         self,
@@ -95,6 +101,8 @@ class MainScreen(Screen[None]):
         self.chat_page = chat_page
         self.offer_first_run = offer_first_run
         self.services: AsyncServices | None = None
+        self.default_system_prompt: str | None = None
+        """The default preset's text (SYNERGIA_DEFAULT_PRESET), once read."""
 
     def set_aside_loaded_objects(self) -> None:
         """Ask the app to freeze what is loaded by now (see ``SetAsideLoadedObjects``)."""
@@ -108,10 +116,12 @@ class MainScreen(Screen[None]):
                 MainScreen.current_chat
             )
             yield ChatColumn(id="chat-column").data_bind(
-                MainScreen.current_chat, model_id=MainScreen.current_model_id
+                MainScreen.current_chat,
+                MainScreen.pending_system_prompt,
+                model_id=MainScreen.current_model_id,
             )
         yield StatusBar(self.version, id="status-bar").data_bind(
-            MainScreen.model_name, MainScreen.current_chat
+            MainScreen.model_name, MainScreen.current_chat, MainScreen.system_prompt
         )
         yield Footer()
         yield ModelChoice(offer_first_run=self.offer_first_run)
@@ -150,6 +160,10 @@ class MainScreen(Screen[None]):
             return chat.model_id
         return self.default_model.id if self.default_model else None
 
+    def compute_system_prompt(self) -> str | None:
+        chat = self.current_chat
+        return chat.system_prompt if chat is not None else self.pending_system_prompt
+
     def compute_model_name(self) -> str | None:
         chat = self.current_chat
         if chat is not None and chat.model_id is not None:
@@ -179,6 +193,7 @@ class MainScreen(Screen[None]):
         self.set_aside_loaded_objects()
         self.sidebar.load_chats(self.sidebar.filter_text, debounce=False)
         self.model_choice.load_default()
+        self._load_default_system_prompt()
         if self.open_at is not None:
             self._open_requested(*self.open_at)
             self.open_at = None
@@ -284,7 +299,9 @@ class MainScreen(Screen[None]):
 
     def action_new_chat(self) -> None:
         if self._services_or_none() is not None:
-            self.sidebar.create_chat(self.default_model.id if self.default_model else None)
+            model_id = self.default_model.id if self.default_model else None
+            self.sidebar.create_chat(model_id, self.pending_system_prompt)
+            self.pending_system_prompt = self.default_system_prompt  # used up by that chat
 
     def action_rename_chat(self) -> None:
         chat = self._target_chat()
@@ -353,6 +370,68 @@ class MainScreen(Screen[None]):
     def action_find_chat(self) -> None:
         self.sidebar.display = True
         self.sidebar.query_one(Input).focus()
+
+    # -- the system prompt -----------------------------------------------------------------------
+
+    @work(group="default-system-prompt", exclusive=True)
+    async def _load_default_system_prompt(self) -> None:
+        """A new chat starts with the default preset's text (a bad default is said once)."""
+        services = self._services_or_none(quiet=True)
+        if services is None or services.presets is None:
+            return
+        try:
+            preset = await services.presets.default_preset()
+        except SynergiaError as err:
+            self._report(err)
+            return
+        text = preset.text if preset is not None else None
+        if self.pending_system_prompt == self.default_system_prompt:
+            self.pending_system_prompt = text  # unless the user has set one meanwhile
+        self.default_system_prompt = text
+
+    def action_system_prompt(self) -> None:
+        """f6: the open chat's system prompt, or the next new chat's, in an editor with the
+        presets to pick from."""
+        services = self._services_or_none()
+        if services is None:
+            return
+        chat = self.current_chat
+        if chat is None:
+            title = "System prompt of the next new chat"
+            text = self.pending_system_prompt or ""
+        else:
+            title = f"System prompt of “{one_line(chat.title)}”"
+            text = chat.system_prompt or ""
+
+        def edited(result: str | None) -> None:
+            if result is None:
+                return
+            if chat is None:
+                self.pending_system_prompt = result or None
+                self.notify(
+                    "The next new chat starts with this system prompt."
+                    if result
+                    else "The next new chat starts without a system prompt."
+                )
+            else:
+                self._save_system_prompt(chat, result)
+
+        self.app.push_screen(SystemPromptScreen(text, title=title, services=services), edited)
+
+    @work(group="system-prompt")
+    async def _save_system_prompt(self, chat: ChatRead, text: str) -> None:
+        services = self._services_or_none()
+        if services is None:
+            return
+        try:
+            saved = await services.chats.set_system_prompt(chat.id, text or None)
+        except SynergiaError as err:
+            self._report(err)
+            return
+        if self._on_screen(saved.id):
+            self.current_chat = saved
+        self.sidebar.upsert_chat(saved, to_top=False)
+        self.notify("System prompt saved." if text else "System prompt cleared.")
 
     # -- sending -------------------------------------------------------------------------------
 
@@ -460,6 +539,8 @@ class MainScreen(Screen[None]):
     @on(ReplyEngine.Sent)
     def _reply_sent(self, event: ReplyEngine.Sent) -> None:
         sent = event.sent
+        if event.claim == NEW_CHAT:
+            self.pending_system_prompt = self.default_system_prompt  # that chat has it now
         if self.current_chat is None and event.claim == NEW_CHAT or self._on_screen(sent.chat.id):
             self.current_chat = sent.chat  # the room has shown the prompt
         self.sidebar.now = self.clock()

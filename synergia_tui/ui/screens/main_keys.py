@@ -9,6 +9,11 @@ MAIN_BINDINGS: list[BindingType] = [
     Binding("ctrl+o", "models", "Models", id="main.models"),
     Binding("f2", "rename_chat", "Rename", id="main.rename_chat"),
     Binding("f8", "delete_chat", "Delete", id="main.delete_chat"),
+    # Priority: the prompt box (a TextArea) takes f6 for "select line" otherwise. Not in the
+    # footer, which has no room left at 80 columns; the palette lists it.
+    Binding(
+        "f6", "system_prompt", "System prompt", id="main.system_prompt", show=False, priority=True
+    ),
     Binding("ctrl+l", "copy_last_reply", "Copy reply", id="main.copy_last_reply"),
     Binding("ctrl+g", "copy_code_block", "Copy code", id="main.copy_code_block", show=False),
     Binding("ctrl+t", "toggle_sidebar", "Sidebar", id="main.toggle_sidebar"),
@@ -26,6 +31,11 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Models", "models", "Pick the model for this chat, or manage models"),
     ("Rename chat", "rename_chat", "Give the selected chat a new title"),
     ("Delete chat", "delete_chat", "Delete the selected chat (asks first)"),
+    (
+        "System prompt",
+        "system_prompt",
+        "Show or edit the open chat's system prompt, or pick a preset",
+    ),
     ("Copy last reply", "copy_last_reply", "Copy the newest reply to your clipboard"),
     ("Copy code block", "copy_code_block", "Pick a code block of this chat to copy"),
     ("Toggle sidebar", "toggle_sidebar", "Show or hide the chat list"),

@@ -39,6 +39,8 @@ class ChatColumn(Vertical):
 
     current_chat: reactive[ChatRead | None] = reactive(None, repaint=False)
     model_id: reactive[uuid.UUID | None] = reactive(None, repaint=False)
+    pending_system_prompt: reactive[str | None] = reactive(None, repaint=False)
+    """The system prompt a chat started by the next prompt gets (bound down by the screen)."""
 
     @dataclass
     class Forked(Message):
@@ -107,8 +109,13 @@ class ChatColumn(Vertical):
             return
         chat = self.current_chat
         edit_of = self.editing.id if self.editing is not None and chat is not None else None
+        system = self.pending_system_prompt if chat is None else None
         if not self.engine.send(
-            event.text, chat.id if chat else None, self.model_id, edit_of=edit_of
+            event.text,
+            chat.id if chat else None,
+            self.model_id,
+            edit_of=edit_of,
+            system_prompt=system,
         ):
             # The prompt stays in the box, to send once the reply in flight has ended.
             self.notify(BUSY, severity="warning")

@@ -210,12 +210,17 @@ class ChatSidebar(Vertical):
     # -- changing ------------------------------------------------------------------------------
 
     @work(group="write")
-    async def create_chat(self, model_id: uuid.UUID | None) -> None:
-        """Store a new chat (with ``model_id``, if any); the parent opens it and lists it."""
+    async def create_chat(
+        self, model_id: uuid.UUID | None, system_prompt: str | None = None
+    ) -> None:
+        """Store a new chat (with ``model_id`` and ``system_prompt``, if any); the parent opens
+        it and lists it."""
         if self.services is None:
             return
         try:
-            chat = await self.services.chats.create_chat(model_id=model_id)
+            chat = await self.services.chats.create_chat(
+                model_id=model_id, system_prompt=system_prompt
+            )
         except SynergiaError as err:
             self.post_message(self.Failed(err))
             return

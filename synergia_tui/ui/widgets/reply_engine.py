@@ -233,9 +233,11 @@ class ReplyEngine(Widget):
         model_id: uuid.UUID | None,
         *,
         edit_of: uuid.UUID | None = None,
+        system_prompt: str | None = None,
     ) -> bool:
         """Store ``text`` in the chat (a new one without ``chat_id``) and stream its reply;
-        with ``edit_of``, as a new version of that prompt (see ``ConversationService.send``).
+        with ``edit_of``, as a new version of that prompt; with ``system_prompt``, that is the
+        chat's system prompt from now on (see ``ConversationService.send``).
 
         Returns False (and does nothing) when the chat already has a reply in flight.
         """
@@ -243,7 +245,9 @@ class ReplyEngine(Widget):
         if not self._claim(claim):
             return False
         self.live[claim].worker = self.run_worker(
-            self._send(text, chat_id, model_id, claim, edit_of), group="reply", exit_on_error=False
+            self._send(text, chat_id, model_id, claim, edit_of, system_prompt),
+            group="reply",
+            exit_on_error=False,
         )
         return True
 
@@ -340,11 +344,16 @@ class ReplyEngine(Widget):
         model_id: uuid.UUID | None,
         claim: uuid.UUID,
         edit_of: uuid.UUID | None,
+        system_prompt: str | None = None,
     ) -> None:
         try:
             assert self._conversation is not None
             sent = await self._conversation.send(
-                text, chat_id=chat_id, model_id=model_id, edit_of=edit_of
+                text,
+                chat_id=chat_id,
+                model_id=model_id,
+                edit_of=edit_of,
+                system_prompt=system_prompt,
             )
         except SynergiaError as err:
             self.live.pop(claim, None)

@@ -41,6 +41,8 @@ class StatusBar(Horizontal):
     model_name: reactive[str | None] = reactive(None)
     current_chat: reactive[ChatRead | None] = reactive(None, repaint=False)
     usage: reactive[ChatUsage | None] = reactive(None)
+    system_prompt: reactive[str | None] = reactive(None)
+    """The open chat's system prompt (or the next new chat's), bound down: shown as set."""
     streaming: reactive[bool] = reactive(False)
     """The chat on screen has a reply streaming."""
     saving_paused: reactive[str | None] = reactive(None)
@@ -130,6 +132,9 @@ class StatusBar(Horizontal):
     def watch_streaming(self) -> None:
         self._show_model()
 
+    def watch_system_prompt(self) -> None:
+        self._show_model()
+
     def watch_retrying(self) -> None:
         self._show_model()
 
@@ -173,6 +178,8 @@ class StatusBar(Horizontal):
         if (widget := self._part("#status-model")) is not None:
             name = self.model_name
             text = f"model {one_line(name)}" if name else "no model · ctrl+o"
+            if self.system_prompt:
+                text += " · system prompt"
             if self.streaming:
                 # The retry's words are plain text: every part is a Static with markup=False.
                 doing = one_line(self.retrying) if self.retrying else "replying"
