@@ -7,8 +7,10 @@ from textual.binding import Binding, BindingType
 MAIN_BINDINGS: list[BindingType] = [
     Binding("ctrl+n", "new_chat", "New chat", id="main.new_chat"),
     Binding("ctrl+o", "models", "Models", id="main.models"),
+    Binding("f4", "open_editor", "Editor", id="main.open_editor"),
     Binding("f2", "rename_chat", "Rename", id="main.rename_chat"),
-    Binding("f8", "delete_chat", "Delete", id="main.delete_chat"),
+    # Out of the footer to make room at 80 columns (rare, and it asks first); in the palette.
+    Binding("f8", "delete_chat", "Delete", id="main.delete_chat", show=False),
     Binding("ctrl+l", "copy_last_reply", "Copy reply", id="main.copy_last_reply"),
     Binding("ctrl+g", "copy_code_block", "Copy code", id="main.copy_code_block", show=False),
     Binding("ctrl+t", "toggle_sidebar", "Sidebar", id="main.toggle_sidebar"),
@@ -24,6 +26,7 @@ MAIN_BINDINGS: list[BindingType] = [
 COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("New chat", "new_chat", "Start a new chat"),
     ("Models", "models", "Pick the model for this chat, or manage models"),
+    ("Open in editor", "open_editor", "Write the prompt in $VISUAL / $EDITOR"),
     ("Rename chat", "rename_chat", "Give the selected chat a new title"),
     ("Delete chat", "delete_chat", "Delete the selected chat (asks first)"),
     ("Copy last reply", "copy_last_reply", "Copy the newest reply to your clipboard"),
