@@ -67,6 +67,32 @@ class MessageRepository:
         statement = statement.order_by(col(Message.created_at), col(Message.id)).limit(limit)
         return list(self.session.exec(statement))
 
+    def prompts_newest_first(
+        self, chat_id: uuid.UUID, *, limit: int, before: MessageCursor | None = None
+    ) -> list[tuple[uuid.UUID, datetime, str]]:
+        """Up to ``limit`` of the chat's prompts (user messages, on any branch), newest first,
+        older than ``before``, as ``(id, created_at, content)``.
+
+        Walks ``ix_messages_chat_created`` backwards from ``before``, so each page costs the
+        same however long the chat is (no offset, no count).
+        """
+        statement = select(Message.id, Message.created_at, Message.content).where(
+            Message.chat_id == chat_id,
+            Message.role == "user",
+            col(Message.is_deleted).is_(False),
+        )
+        if before is not None:
+            statement = statement.where(
+                or_(
+                    col(Message.created_at) < before.created_at,
+                    and_(col(Message.created_at) == before.created_at, col(Message.id) < before.id),
+                )
+            )
+        statement = statement.order_by(
+            col(Message.created_at).desc(), col(Message.id).desc()
+        ).limit(limit)
+        return [(row[0], row[1], row[2]) for row in self.session.exec(statement)]
+
     def id_at(self, chat_id: uuid.UUID, index: int) -> uuid.UUID | None:
         """The id of the message at ``index`` on the chat's path (0: the first)."""
         statement = (

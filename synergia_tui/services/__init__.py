@@ -12,6 +12,7 @@ from synergia_tui.services.reads import (
     DatabaseHealth,
     HealthReport,
     MessagePage,
+    PromptPage,
 )
 from synergia_tui.services.unit_of_work import Database, UnitOfWork
 
@@ -28,6 +29,7 @@ __all__ = [
     "HealthService",
     "MessagePage",
     "MessageService",
+    "PromptPage",
     "ModelService",
     "UnitOfWork",
     "compute_cost",

@@ -112,6 +112,7 @@ class AsyncMessageService(AsyncService[MessageService]):
     first_messages = off_loop(MessageService.first_messages)
     messages_around = off_loop(MessageService.messages_around)
     message_at = off_loop(MessageService.message_at)
+    recent_prompts = off_loop(MessageService.recent_prompts)
     switch_sibling = off_loop(MessageService.switch_sibling)
     fork_chat = off_loop(MessageService.fork_chat)
     find_message_by_prefix = off_loop(MessageService.find_message_by_prefix)

@@ -25,11 +25,12 @@ from synergia_tui.services.chats import (
     read_messages,
     title_from_prompt,
 )
-from synergia_tui.services.reads import MessagePage
+from synergia_tui.services.reads import MessagePage, PromptPage
 from synergia_tui.services.unit_of_work import Database, UnitOfWork
 from synergia_tui.services.validation import scrub_reply, storable_text
 
 PAGE_SIZE = 30
+PROMPT_PAGE = 50
 MAX_PAGE = 500
 MAX_PROMPT_CHARS = 2_000_000
 COST_PLACES = Decimal("1e-12")
@@ -157,6 +158,26 @@ class MessageService:
             total = uow.messages.count(chat_id)
             page = _page(uow, rows, older=False, newer=newer, total=total)
         return MessagePage(page.messages, None, page.newer_cursor, first_index=0, total=total)
+
+    def recent_prompts(
+        self, chat_id: uuid.UUID, *, limit: int = PROMPT_PAGE, before: MessageCursor | None = None
+    ) -> PromptPage:
+        """The chat's prompts, newest first, older than ``before``: what ``up`` in the prompt
+        box recalls. Every branch's prompts count (an edited prompt's first version too);
+        repeats in a row are shown once."""
+        limit = max(1, min(limit, MAX_PAGE))
+        with self.db.unit_of_work() as uow:
+            find_chat(uow, self.user_id, chat_id)
+            rows = uow.messages.prompts_newest_first(chat_id, limit=limit + 1, before=before)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        prompts: list[str] = []
+        for _, _, content in rows:
+            if not prompts or prompts[-1] != content:
+                prompts.append(content)
+        last = rows[-1] if rows else None
+        older = MessageCursor(last[1], last[0]) if more and last is not None else None
+        return PromptPage(prompts, older)
 
     def find_message_by_prefix(self, chat_id: uuid.UUID, ref: str) -> uuid.UUID:
         """The id of the chat's message whose id is ``ref`` or starts with it (see

@@ -33,6 +33,15 @@ class MessagePage:
 
 
 @dataclass(frozen=True, slots=True)
+class PromptPage:
+    """Earlier prompts of a chat, newest first (a prompt sent twice in a row shows once), and
+    where the older ones start (None: these are the oldest)."""
+
+    prompts: list[str]
+    older_cursor: MessageCursor | None
+
+
+@dataclass(frozen=True, slots=True)
 class ChatUsage:
     """Tokens and cost of a chat so far."""
 

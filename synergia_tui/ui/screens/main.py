@@ -367,6 +367,9 @@ class MainScreen(Screen[None]):
         if not sidebar.display:
             self.prompt.focus()
 
+    def action_open_editor(self) -> None:
+        self.prompt.open_in_editor()
+
     def action_find_chat(self) -> None:
         self.sidebar.display = True
         self.sidebar.query_one(Input).focus()

@@ -7,8 +7,10 @@ from textual.binding import Binding, BindingType
 MAIN_BINDINGS: list[BindingType] = [
     Binding("ctrl+n", "new_chat", "New chat", id="main.new_chat"),
     Binding("ctrl+o", "models", "Models", id="main.models"),
+    Binding("f4", "open_editor", "Editor", id="main.open_editor"),
     Binding("f2", "rename_chat", "Rename", id="main.rename_chat"),
-    Binding("f8", "delete_chat", "Delete", id="main.delete_chat"),
+    # Out of the footer to make room at 80 columns (rare, and it asks first); in the palette.
+    Binding("f8", "delete_chat", "Delete", id="main.delete_chat", show=False),
     # Priority: the prompt box (a TextArea) takes f6 for "select line" otherwise. Not in the
     # footer, which has no room left at 80 columns; the palette lists it.
     Binding(
@@ -29,6 +31,7 @@ MAIN_BINDINGS: list[BindingType] = [
 COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("New chat", "new_chat", "Start a new chat"),
     ("Models", "models", "Pick the model for this chat, or manage models"),
+    ("Open in editor", "open_editor", "Write the prompt in $VISUAL / $EDITOR"),
     ("Rename chat", "rename_chat", "Give the selected chat a new title"),
     ("Delete chat", "delete_chat", "Delete the selected chat (asks first)"),
     (

@@ -9,6 +9,7 @@ Those messages then go on up, for the screen to update the chat list and the sta
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,12 +23,15 @@ from synergia_tui.core.safe_text import neutralize
 from synergia_tui.ui.clipboard import copy_text
 from synergia_tui.ui.widgets.message_pane import MessagePane
 from synergia_tui.ui.widgets.prompt_box import PromptBox
+from synergia_tui.ui.widgets.prompt_history import PromptHistory
 from synergia_tui.ui.widgets.reply_engine import NEW_CHAT, ReplyEngine
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
 
     from synergia_tui.models import ChatRead, MessageRead
+    from synergia_tui.repositories import MessageCursor
+    from synergia_tui.services.reads import PromptPage
 
 NOT_READY = "The database is still opening; try again in a moment."
 BUSY = "A reply is streaming in this chat; escape stops it."
@@ -68,9 +72,22 @@ class ChatColumn(Vertical):
         self.editing: MessageRead | None = None
         """The prompt being edited (``e`` on it): the next send makes a new version of it."""
 
-    def watch_current_chat(self, chat: ChatRead | None) -> None:
+    def watch_current_chat(self, old: ChatRead | None, chat: ChatRead | None) -> None:
         if self.editing is not None and (chat is None or chat.id != self.editing.chat_id):
             self.editing = None  # another chat: the edit is off (its text stays in the box)
+        if (old.id if old else None) != (chat.id if chat else None):
+            self.prompt.set_history(PromptHistory(self._prompts_of(chat.id) if chat else None))
+
+    def _prompts_of(
+        self, chat_id: uuid.UUID
+    ) -> Callable[[MessageCursor | None], Awaitable[PromptPage | None]]:
+        async def load(before: MessageCursor | None) -> PromptPage | None:
+            services = self.pane.services
+            if services is None:
+                return None
+            return await services.messages.recent_prompts(chat_id, before=before)
+
+        return load
 
     def compose(self) -> ComposeResult:
         yield MessagePane(id="message-pane")
@@ -121,6 +138,7 @@ class ChatColumn(Vertical):
             self.notify(BUSY, severity="warning")
             return
         self.editing = None
+        self.prompt.prompt_history.remember(event.text)
         self.prompt.clear()
 
     @on(PromptBox.PageMessages)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from textual import events
 from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
@@ -86,8 +87,28 @@ def header_text(message: MessageRead) -> str:
     return text
 
 
+PROMPT_RULES_OFF = ("heading", "lheading", "hr", "reference", "html_block", "html_inline")
+"""Markdown a prompt does not mean: a pasted shell or Python comment (``# …``) is no heading,
+``---`` no rule, ``[x]: …`` no hidden link definition, ``<tag>`` no vanishing HTML."""
+
+
+def _hard_breaks(state: StateCore) -> None:
+    # Textual draws a soft break as a space (Markdown joins the lines of a paragraph); in a
+    # prompt every newline is the user's own, so each is kept.
+    for token in state.tokens:
+        for child in token.children or ():
+            if child.type == "softbreak":
+                child.type = "hardbreak"
+                child.tag = "br"
+
+
 def _prompt_parser() -> MarkdownIt:
-    return MarkdownIt("gfm-like", {"breaks": True})
+    """Markdown for what the user wrote: every line break kept, fenced code a code block, and
+    none of the block syntax plain text sets off by accident (``PROMPT_RULES_OFF``). Replies
+    are standard Markdown."""
+    parser = MarkdownIt("gfm-like", {"html": False}).disable(list(PROMPT_RULES_OFF))
+    parser.core.ruler.after("inline", "prompt_hard_breaks", _hard_breaks)
+    return parser
 
 
 class RenderedSegment(Widget):
