@@ -44,7 +44,7 @@ async def _scroll_up(app: Any, older: int) -> list[float]:
         before = pane.first_index
         # The pane keeps its place after mounting a page (call_after_refresh); wait for that,
         # as a user's next "scroll up" comes after they see the page.
-        await wait_until(lambda: not pane.loading, what="the previous page to settle")
+        await wait_until(lambda: not pane.paging, what="the previous page to settle")
         await after_refresh(app)
         start = time.perf_counter()
         deadline = start + 30

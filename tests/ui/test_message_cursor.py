@@ -8,6 +8,8 @@ the clipboard, the prompt box) and what is stored."""
 # ruff: noqa: F811
 from __future__ import annotations
 
+from textual import events
+
 from synergia_tui.ui.screens.message_menu import MessageMenu
 from synergia_tui.ui.widgets.message_view import MessageView
 from tests.fake_provider_server import Script, fake_provider  # noqa: F401
@@ -260,3 +262,51 @@ async def test_the_cursor_walks_a_long_chat_to_its_first_message_with_the_window
         await settle(pilot)
         # The selected message is on screen.
         assert "message number 0" in screen_text(app)
+
+
+async def test_up_keys_pressed_faster_than_pages_load_each_move_the_cursor_one_message(
+    make_app, ui_container, served_model
+):
+    # Held down, or sent in one packet over SSH: a key that reaches the window's edge while the
+    # page beyond is loading lands once it is mounted, instead of being lost.
+    chat = ui_container.chats.create_chat(title="Long", model_id=served_model.id)
+    add_messages(ui_container, chat.id, served_model.id, 120)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.main_screen
+        screen.open_chat(ui_container.chats.get_chat(chat.id))
+        await wait_until(pilot, lambda: screen.current_chat is not None, "the chat opens")
+        await settle(pilot)
+        await pilot.press("alt+up")
+        assert selected(screen).message.content == "message number 119"
+        for _ in range(40):
+            app.post_message(events.Key("up", None))
+        await wait_until(
+            pilot,
+            lambda: (
+                (view := selected(screen)) is not None
+                and view.message.content == "message number 79"
+            ),
+            "forty steps up",
+        )
+        await settle(pilot)
+        assert selected(screen).message.content == "message number 79"  # and no further
+
+
+async def test_the_footer_offers_the_keys_of_the_message_the_cursor_rests_on(
+    make_app, ui_container, served_model, fake_provider
+):
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await chat_with_a_reply(pilot, fake_provider)
+        await pilot.press("alt+up")  # the reply: it can be answered again, not edited
+        await wait_until(pilot, lambda: "r Regenerate" in footer_of(app), "the reply's keys")
+        assert "e Edit" not in footer_of(app)
+        await pilot.press("up")  # the prompt: the other way round, once the cursor rests
+        await wait_until(pilot, lambda: "e Edit" in footer_of(app), "the prompt's keys")
+        assert "r Regenerate" not in footer_of(app)
+
+
+def footer_of(app) -> str:
+    return screen_text(app).splitlines()[-1]

@@ -69,7 +69,7 @@ async def settle_pane(pilot: Any) -> None:
     quiet = 0
     for _ in range(2_000):
         await pilot.pause()
-        busy = pane.loading or any(
+        busy = pane.paging or any(
             not worker.is_finished and worker.group in PANE_WORK for worker in pilot.app.workers
         )
         quiet = 0 if busy else quiet + 1
@@ -399,4 +399,5 @@ async def test_dragging_the_scrollbar_moves_through_the_whole_chat_by_message_in
         assert f"message number {number}" in shown or f"message number {number + 1}" in shown
         where = pane.chat_position()
         assert where is not None and abs(where[0] - number) < 2
-        assert pane.has_older and pane.has_newer and len(pane.views) < 60
+        # Bounded: a few screens each side of the view (as the cursor walk checks), not the chat.
+        assert pane.has_older and pane.has_newer and len(pane.views) < 100

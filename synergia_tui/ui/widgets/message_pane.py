@@ -25,6 +25,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.scrollbar import ScrollBarRender, ScrollTo
+from textual.timer import Timer
 from textual.widgets import Static
 
 from synergia_tui.core.errors import SynergiaError
@@ -45,12 +46,21 @@ AHEAD_SCREENS = 1.0
 """Load the next page once the view is this many screens from an edge of the mounted window."""
 KEEP_SCREENS = 3.0
 """Unmount messages that are further than this many screens beyond the view."""
+KEYS_SETTLE_S = 0.15
+"""The footer shows the selected message's keys once the cursor has rested this long."""
 
 Direction = Literal["older", "newer"]
 
 
 def _cursor(message: MessageRead) -> MessageCursor:
     return MessageCursor(message.created_at, message.id)
+
+
+def _keys_for(message: MessageRead | None) -> tuple[object, ...] | None:
+    """What decides which message keys apply (``MessagePane.check_action``)."""
+    if message is None:
+        return None
+    return (message.role, message.status == "streaming", message.siblings > 1)
 
 
 class MessagePane(VerticalScroll):
@@ -114,8 +124,13 @@ class MessagePane(VerticalScroll):
         self.has_newer = False  # messages newer than the window's last exist
         self.first_index = 0  # the window's first message's place in the chat
         self.total = 0  # the chat's number of messages
-        self.loading = False  # a page beyond an edge of the window is being loaded
+        # A page beyond an edge of the window is being read. (Not ``loading``: that is Textual's,
+        # and would cover the pane with a loading indicator and take its keys meanwhile.)
+        self.paging = False
         self._generation = 0  # bumped each time the window is replaced: late pages are dropped
+        self._step_wanted = 0  # a cursor step pressed at the window's edge, while a page loads
+        self._keys_shown: tuple[object, ...] | None = None  # what the footer's keys were for
+        self._keys_timer: Timer | None = None
         self._placing = False  # a new window is not yet scrolled to its place: no edge loads
         self._streaming: dict[uuid.UUID, MessageView] = {}  # message id -> its growing view
         self._last_reply: MessageRead | None = None
@@ -460,11 +475,14 @@ class MessagePane(VerticalScroll):
             target = (shown or views)[-1 if step < 0 else 0]
         else:
             place = views.index(current) + step
-            if not 0 <= place < len(views):
-                self._check_edges()  # a page beyond is on its way (or there is none)
-                return
-            target = views[place]
+            edge = min(max(place, 0), len(views) - 1)
+            if edge != place and (self.has_older if step < 0 else self.has_newer):
+                # The steps beyond the window's edge are kept, and taken once the page beyond
+                # is mounted: keys pressed faster than pages load are not lost.
+                self._step_wanted += place - edge
+            target = views[edge]
         self.select(target)
+        self._check_edges()
 
     def select(self, view: MessageView | None) -> None:
         """Put the cursor on ``view`` (None: take it away) and bring it into view."""
@@ -472,11 +490,23 @@ class MessagePane(VerticalScroll):
         if old is not None:
             old.remove_class("-selected")
         self.selected = view.message.id if view is not None else None
+        keys = _keys_for(view.message if view is not None else None)
+        if keys != self._keys_shown:
+            # Textual's footer is built anew on each refresh of the bindings, which costs ten
+            # times a step of the cursor: while the cursor walks from message to message, the
+            # footer follows once it rests (a key pressed meanwhile is still checked as it runs).
+            walking = keys is not None and self._keys_shown is not None
+            self._keys_shown = keys
+            if self._keys_timer is not None:
+                self._keys_timer.stop()
+                self._keys_timer = None
+            if walking:
+                self._keys_timer = self.set_timer(KEYS_SETTLE_S, self.refresh_bindings)
+            else:
+                self.refresh_bindings()
         if view is None:
-            self.refresh_bindings()
             return
         view.add_class("-selected")
-        self.refresh_bindings()
         region, screen = view.virtual_region, self.scrollable_content_region.height
         if region.y < self.scroll_y or region.height > screen:
             self.scroll_to(y=region.y, animate=False, immediate=True)
@@ -520,16 +550,16 @@ class MessagePane(VerticalScroll):
 
     def _check_edges(self) -> None:
         """Load the next page beyond an edge the view is near."""
-        if self.loading or self._placing or self.chat_id is None or self.services is None:
+        if self.paging or self._placing or self.chat_id is None or self.services is None:
             return
         if not self.is_attached:
             return  # the app is closing
         screen = max(1, self.scrollable_content_region.height)
         if self.has_older and self.scroll_y < AHEAD_SCREENS * screen:
-            self.loading = True
+            self.paging = True
             self._load_page("older", self._generation)
         elif self.has_newer and self.max_scroll_y - self.scroll_y < AHEAD_SCREENS * screen:
-            self.loading = True
+            self.paging = True
             self._load_page("newer", self._generation)
 
     @work(group="message-pages")
@@ -559,8 +589,12 @@ class MessagePane(VerticalScroll):
         except SynergiaError as err:
             self.post_message(self.Failed(err))
         finally:
-            self.loading = False
+            self.paging = False
             self.call_after_refresh(self._check_edges)
+            step, self._step_wanted = self._step_wanted, 0
+            if step and generation == self._generation:
+                # A cursor key pressed at the window's edge is not lost: it lands now.
+                self.call_after_refresh(self.move_cursor, step)
 
     async def _mount_above(self, page: MessagePage, generation: int) -> None:
         """Mount older messages above the window, keeping the view where it was."""
