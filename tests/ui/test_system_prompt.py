@@ -204,3 +204,32 @@ async def test_the_palette_offers_the_system_prompt_with_its_key(make_app):
         await settle(pilot)
         commands = {c.title: c.help for c in app.get_system_commands(app.screen)}
         assert commands["System prompt"].startswith("f6 · ")
+
+
+async def test_an_edit_the_database_refuses_is_kept_for_the_next_f6(
+    make_app, ui_container, tmp_path
+):
+    chat = ui_container.chats.create_chat(title="Review", system_prompt="You review code.")
+    db_dir, gone = tmp_path / "ui", tmp_path / "ui-gone"
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.main_screen.open_chat(chat)
+        await settle(pilot)
+        editor = await open_editor(pilot)
+        editor.query_one(TextArea).text = "A long, careful prompt."
+        db_dir.rename(gone)  # the database goes away while the user writes
+        ui_container.db.engine.dispose()
+        await pilot.press("f2")
+        await settle(pilot)
+        assert any("not saved" in n for n in notifications(app))
+        gone.rename(db_dir)
+        editor = await open_editor(pilot)  # the text is still there, to save now
+        assert editor.query_one(TextArea).text == "A long, careful prompt."
+        assert "not saved yet" in screen_text(app)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert ui_container.chats.get_chat(chat.id).system_prompt == "A long, careful prompt."
+        editor = await open_editor(pilot)  # saved: f6 shows what is stored, as usual
+        assert editor.query_one(TextArea).text == "A long, careful prompt."
+        assert "not saved yet" not in screen_text(app)

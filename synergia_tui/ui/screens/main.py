@@ -102,6 +102,7 @@ class MainScreen(Screen[None]):
         self.offer_first_run = offer_first_run
         self.services: AsyncServices | None = None
         self.default_system_prompt: str | None = None
+        self._unsaved_system_prompts: dict[uuid.UUID, str] = {}  # edits the database refused
         """The default preset's text (SYNERGIA_DEFAULT_PRESET), once read."""
 
     def set_aside_loaded_objects(self) -> None:
@@ -405,6 +406,9 @@ class MainScreen(Screen[None]):
         else:
             title = f"System prompt of “{one_line(chat.title)}”"
             text = chat.system_prompt or ""
+            unsaved = self._unsaved_system_prompts.get(chat.id)
+            if unsaved is not None:
+                title, text = f"{title} (not saved yet)", unsaved
 
         def edited(result: str | None) -> None:
             if result is None:
@@ -429,8 +433,12 @@ class MainScreen(Screen[None]):
         try:
             saved = await services.chats.set_system_prompt(chat.id, text or None)
         except SynergiaError as err:
+            # The edit is kept: f6 on this chat opens it again, to save once the database is back.
+            self._unsaved_system_prompts[chat.id] = text
             self._report(err)
+            self.notify("The system prompt was not saved: f6 opens your text again.")
             return
+        self._unsaved_system_prompts.pop(chat.id, None)
         if self._on_screen(saved.id):
             self.current_chat = saved
         self.sidebar.upsert_chat(saved, to_top=False)
