@@ -224,3 +224,49 @@ def test_edit_the_first_prompt_from_the_keyboard_at_80x24_and_see_its_second_ver
     assert fake_provider.last_request.body["messages"] == [
         {"role": "user", "content": "capital of Italy?"}
     ]
+
+
+EDITOR_WHILE_STREAMING = """#!/bin/sh
+echo "EDITOR HAS THE TERMINAL"
+i=0
+while [ ! -e "{go}" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done
+printf 'written meanwhile\\n' > "$1"
+"""
+
+
+def test_a_reply_streams_on_and_is_saved_while_the_editor_has_the_terminal(
+    env, fake_provider, tmp_path
+):
+    go, script = tmp_path / "go", tmp_path / "fake-editor"
+    script.write_text(EDITOR_WHILE_STREAMING.format(go=go))
+    script.chmod(0o700)
+    values = {**env, "VISUAL": str(script)}
+    flags = [item for key, value in values.items() for item in ("-e", f"{key}={value}")]
+    name = f"synergia-f4-{uuid.uuid4().hex[:8]}"
+    _tmux("new-session", "-d", "-s", name, "-x", "80", "-y", "24", *flags, SYNERGIA)
+    words = [f"w{i}" for i in range(80)]
+    try:
+        _wait_for(name, "sqlite ●")
+        fake_provider.script = Script(reply=" ".join(words), tokens_per_second=40)
+        type_text(name, "a long answer please")
+        send(name, "Enter")
+        _wait_for(name, "w3")
+        send(name, "F4")  # the reply has ~2 s to go: the editor takes the terminal meanwhile
+        _wait_for(name, "EDITOR HAS THE TERMINAL")
+        database = Path(env["XDG_DATA_HOME"]) / "synergia" / "synergia.db"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # saved to its end while the app is suspended
+            with sqlite3.connect(database) as connection:
+                row = connection.execute(
+                    "SELECT status, content FROM messages WHERE role = 'assistant'"
+                ).fetchone()
+            if row is not None and row[0] == "complete":
+                break
+            time.sleep(0.1)
+        assert row == ("complete", " ".join(words))
+        go.touch()
+        screen = _wait_for(name, "written meanwhile")  # back, with the editor's text...
+        screen = _wait_for(name, "w79")  # ...and the whole reply drawn
+        assert "sqlite ●" in screen
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
