@@ -42,6 +42,16 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """Leave the full-text index out of comparisons with the models (migration 0007 owns it):
+    SQLite's FTS5 tables and their shadow tables, PostgreSQL's ``search`` columns and indexes."""
+    if type_ == "table" and reflected and name and "_fts" in name:
+        return False
+    if type_ == "column" and reflected and name == "search":
+        return False
+    return not (type_ == "index" and reflected and name and name.endswith("_search"))
+
+
 def _configure(**kwargs) -> None:
     url = kwargs.pop("url", None)
     connection = kwargs.get("connection")
@@ -52,6 +62,7 @@ def _configure(**kwargs) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite alters tables by copying them
         render_item=render_item,
+        include_object=include_object,
         compare_type=True,
         compare_server_default=False,
         # Each migration commits on its own or not at all, on SQLite too (its DDL is

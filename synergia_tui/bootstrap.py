@@ -24,6 +24,7 @@ from synergia_tui.services import (
 from synergia_tui.services.conversation import ConversationService
 from synergia_tui.services.presets import PresetService
 from synergia_tui.services.replies import Recovery, ReplyService
+from synergia_tui.services.search import SearchService
 from synergia_tui.services.streaming import ReplyStore, Runner, StorageChanged
 
 
@@ -38,6 +39,7 @@ class Container:
     messages: MessageService
     health: HealthService
     presets: PresetService
+    search: SearchService
     replies: ReplyService
     conversation: ConversationService
     journal: ReplyJournal
@@ -114,6 +116,7 @@ def build(settings: Settings) -> Container:
         messages=MessageService(db, user),
         health=HealthService(db, version=__version__, display_url=settings.display_url),
         presets=PresetService(db, user, default_name=settings.synergia_default_preset),
+        search=SearchService(db, user),
         replies=ReplyService(db, user, owner=owner, database=settings.display_url),
         conversation=ConversationService(db, user, owner=owner),
         journal=ReplyJournal(),

@@ -326,11 +326,22 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return ask(args, settings)
 
 
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from synergia_tui.cli.search import cmd_search as search
+
+    container = _container(settings)
+    try:
+        return search(args, container)
+    finally:
+        container.close()
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "health": cmd_health,
     "db": cmd_db,
     "models": cmd_models,
     "chats": cmd_chats,
     "prompts": cmd_prompts,
+    "search": cmd_search,
     "ask": cmd_ask,
 }

@@ -130,6 +130,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     prompts_cmd.add_parser("rm", help="remove a preset").add_argument("name")
 
+    search = commands.add_parser(
+        "search", help='find messages and chat titles: words ANDed, "a phrase", prefix*'
+    )
+    search.add_argument("query", nargs="+", metavar="QUERY")
+    search.add_argument("--json", action="store_true", help="machine-readable output")
+    search.add_argument("--limit", type=int, default=20, help="at most this many hits (1-200)")
+    search.add_argument("--chat", help="only in this chat (its id, or a unique prefix of it)")
+
     ask = commands.add_parser("ask", help="stream a reply to stdout")
     ask.add_argument(
         "--model", help="model name (default: the chat's, the last used, or the only enabled one)"

@@ -5,6 +5,7 @@ from synergia_tui.repositories.chats import ChatCursor, ChatRepository
 from synergia_tui.repositories.messages import MessageRepository
 from synergia_tui.repositories.models import ModelRepository
 from synergia_tui.repositories.presets import PresetRepository
+from synergia_tui.repositories.search import SearchRepository
 
 __all__ = [
     "ChatCursor",
@@ -13,4 +14,5 @@ __all__ = [
     "MessageRepository",
     "ModelRepository",
     "PresetRepository",
+    "SearchRepository",
 ]

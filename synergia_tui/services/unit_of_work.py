@@ -16,6 +16,7 @@ from synergia_tui.repositories import (
     MessageRepository,
     ModelRepository,
     PresetRepository,
+    SearchRepository,
 )
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class UnitOfWork:
         self.chats = ChatRepository(session)
         self.messages = MessageRepository(session)
         self.presets = PresetRepository(session)
+        self.search = SearchRepository(session)
 
     def __enter__(self) -> UnitOfWork:
         return self

@@ -60,6 +60,7 @@ ARGV: dict[tuple[str, ...], list[str]] = {
     ("prompts", "show"): ["prompts", "show", "terse"],
     ("prompts", "set"): ["prompts", "set", "terse", "Be brief."],
     ("prompts", "rm"): ["prompts", "rm", "terse"],
+    ("search",): ["search", "hello"],
     ("ask",): ["ask", "hello"],
 }
 # Commands that need no database: they do their job whatever state it is in.

@@ -1,0 +1,46 @@
+"""Search over everything a user said and was told: messages and chat titles, ranked."""
+
+from __future__ import annotations
+
+import uuid
+
+from synergia_tui.core.errors import ValidationError
+from synergia_tui.core.search_query import parse
+from synergia_tui.models.search import SearchHit
+from synergia_tui.services.chats import find_chat
+from synergia_tui.services.unit_of_work import Database
+
+MAX_QUERY_CHARS = 1_000
+MAX_HITS = 200
+
+
+class SearchService:
+    """Full-text search over one user's chats (never another user's, never deleted ones)."""
+
+    def __init__(self, db: Database, user_id: str) -> None:
+        self.db = db
+        self.user_id = user_id
+
+    def search(
+        self,
+        query: str,
+        *,
+        chat_id: uuid.UUID | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> list[SearchHit]:
+        """The best matches of ``query`` (words ANDed, ``"a phrase"``, ``prefix*``), best
+        first and newest first among equals; ``limit`` of them after the first ``offset``."""
+        if len(query) > MAX_QUERY_CHARS:
+            raise ValidationError(f"A search is at most {MAX_QUERY_CHARS:,} characters")
+        terms = parse(query)
+        if not terms:
+            raise ValidationError("Nothing to search for: give a word")
+        if not 1 <= limit <= MAX_HITS:
+            raise ValidationError(f"A page of results holds 1 to {MAX_HITS} hits")
+        with self.db.unit_of_work() as uow:
+            if chat_id is not None:
+                find_chat(uow, self.user_id, chat_id)
+            return uow.search.search(
+                self.user_id, terms, chat_id=chat_id, limit=limit, offset=max(0, offset)
+            )
