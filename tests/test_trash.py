@@ -245,3 +245,11 @@ def test_a_bad_id_is_one_line_with_exit_1(container, db_url):
         assert result.returncode == 1, result
         assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
     assert "not a chat id" in results[3].stderr
+
+
+def test_the_trash_can_be_filtered_by_title(container):
+    for title in ("Rust notes", "Python notes", "Groceries"):
+        container.chats.delete_chat(container.chats.create_chat(title=title).id)
+    container.chats.create_chat(title="Live notes")
+    found = container.chats.list_trash(query="NOTES").chats
+    assert sorted(c.title for c in found) == ["Python notes", "Rust notes"]

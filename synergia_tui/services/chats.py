@@ -187,11 +187,19 @@ class ChatService:
 
     # -- trash -----------------------------------------------------------------------------
 
-    def list_trash(self, *, limit: int = PAGE_SIZE, after: ChatCursor | None = None) -> ChatPage:
-        """A page of the user's deleted chats, most recently deleted first."""
+    def list_trash(
+        self, *, limit: int = PAGE_SIZE, after: ChatCursor | None = None, query: str | None = None
+    ) -> ChatPage:
+        """A page of the user's deleted chats, most recently deleted first; ``query`` filters
+        titles as in ``list_chats``."""
         limit = max(1, min(limit, MAX_PAGE))
+        query = (query or "").strip() or None
+        if query is not None:
+            storable_text(query, "Filter")
         with self.db.unit_of_work() as uow:
-            rows = uow.chats.page(self.user_id, limit=limit + 1, after=after, deleted=True)
+            rows = uow.chats.page(
+                self.user_id, limit=limit + 1, after=after, title_contains=query, deleted=True
+            )
             more = len(rows) > limit
             rows = rows[:limit]
             names = uow.models.names_by_id({r.model_id for r in rows if r.model_id})
