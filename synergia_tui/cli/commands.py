@@ -23,7 +23,7 @@ from synergia_tui.core.errors import ConfigError, NotFoundError, SynergiaError
 from synergia_tui.core.logging import configure_logging
 from synergia_tui.core.process import exit_now_if_threads_busy
 from synergia_tui.core.safe_text import one_line
-from synergia_tui.models import AIModelCreate, AIModelRead, AIModelUpdate
+from synergia_tui.models import AIModelCreate, AIModelRead, AIModelUpdate, ChatRead
 
 MODEL_COLUMNS = (
     "id",
@@ -52,6 +52,8 @@ CHAT_COLUMNS = (
     "created_at",
     "updated_at",
 )
+
+TRASH_COMMANDS = {"rename", "rm", "trash", "restore", "purge"}  # in cli/trash.py
 
 
 def run(args: argparse.Namespace) -> int:
@@ -266,28 +268,42 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
 # -- chats ---------------------------------------------------------------------------------
 
 
+def print_chats(chats: list[ChatRead], *, as_json: bool, when: str = "UPDATED") -> None:
+    """Chats as `chats list` shows them; ``when`` heads the ``updated_at`` column."""
+    if as_json:
+        print_json([{c: getattr(chat, c) for c in CHAT_COLUMNS} for chat in chats])
+    else:
+        print_table(
+            ("ID", when, "MODEL", "TITLE"),
+            [
+                (
+                    chat.id,
+                    chat.updated_at.strftime("%Y-%m-%d %H:%M"),
+                    chat.model_name or "-",
+                    chat.title,
+                )
+                for chat in chats
+            ],
+        )
+
+
 def cmd_chats(args: argparse.Namespace, settings: Settings) -> int:
+    trash = args.chats_command in TRASH_COMMANDS
+    if trash:
+        from synergia_tui.cli.trash import check_trash_args
+
+        check_trash_args(args)  # before the database is opened: a refusal touches nothing
     container = _container(settings)
     try:
+        if trash:
+            from synergia_tui.cli.trash import cmd_trash
+
+            return cmd_trash(args, container)
         if args.chats_command == "list":
             if args.limit < 1:
                 raise ConfigError("--limit must be at least 1")
             page = container.chats.list_chats(limit=args.limit, query=args.query)
-            if args.json:
-                print_json([{c: getattr(chat, c) for c in CHAT_COLUMNS} for chat in page.chats])
-            else:
-                print_table(
-                    ("ID", "UPDATED", "MODEL", "TITLE"),
-                    [
-                        (
-                            chat.id,
-                            chat.updated_at.strftime("%Y-%m-%d %H:%M"),
-                            chat.model_name or "-",
-                            chat.title,
-                        )
-                        for chat in page.chats
-                    ],
-                )
+            print_chats(page.chats, as_json=args.json)
         elif args.chats_command == "system":
             from synergia_tui.cli.prompts import chat_system
 

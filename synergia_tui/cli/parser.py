@@ -36,6 +36,31 @@ def _model_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
     )
 
 
+def _trash_commands(chats_cmd: argparse._SubParsersAction[_Parser]) -> None:
+    chat_id = "the chat's id, or a unique prefix of it"
+    rename = chats_cmd.add_parser("rename", help="give a chat a new title")
+    rename.add_argument("chat_id", help=chat_id)
+    rename.add_argument("title")
+    chats_cmd.add_parser("rm", help="move a chat to the trash").add_argument(
+        "chat_id", help=chat_id
+    )
+    trash = chats_cmd.add_parser("trash", help="list deleted chats, most recently deleted first")
+    trash.add_argument("--json", action="store_true")
+    trash.add_argument("--limit", type=int, default=50)
+    chats_cmd.add_parser("restore", help="take a chat out of the trash").add_argument(
+        "chat_id", help=chat_id
+    )
+    purge = chats_cmd.add_parser(
+        "purge", help="delete chats in the trash for good (without ID or --older-than: all)"
+    )
+    which = purge.add_mutually_exclusive_group()
+    which.add_argument("chat_id", nargs="?", help=f"only this chat in the trash: {chat_id}")
+    which.add_argument(
+        "--older-than", type=int, metavar="DAYS", help="only chats deleted more than DAYS ago"
+    )
+    purge.add_argument("--yes", action="store_true", help="confirm that they are deleted for good")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="synergia", description="Chat with AI models from the terminal.")
     parser.add_argument("--version", action="version", version=f"synergia {__version__}")
@@ -113,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     system_how.add_argument("--preset", metavar="NAME", help="take the text of this preset")
     system_how.add_argument("--clear", action="store_true", help="remove the system prompt")
+
+    _trash_commands(chats_cmd)
 
     prompts = commands.add_parser(
         "prompts", help="system-prompt presets (without a command: list them)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from synergia_tui.core.clock import utcnow
 from synergia_tui.core.errors import NotFoundError, ValidationError
@@ -176,11 +177,83 @@ class ChatService:
             return read_chat(chat, names.get(chat.model_id) if chat.model_id else None)
 
     def delete_chat(self, chat_id: uuid.UUID) -> None:
-        """Soft-delete a chat; it disappears from lists, its rows stay."""
+        """Move a chat to the trash; it disappears from lists, its rows stay. Its ``updated_at``
+        becomes the time of deletion, which ``empty_trash(older_than=…)`` goes by."""
         with self.db.unit_of_work(write=True) as uow:
             chat = find_chat(uow, self.user_id, chat_id)
             chat.is_deleted = True
+            chat.updated_at = utcnow()
             uow.commit()
+
+    # -- trash -----------------------------------------------------------------------------
+
+    def list_trash(
+        self, *, limit: int = PAGE_SIZE, after: ChatCursor | None = None, query: str | None = None
+    ) -> ChatPage:
+        """A page of the user's deleted chats, most recently deleted first; ``query`` filters
+        titles as in ``list_chats``."""
+        limit = max(1, min(limit, MAX_PAGE))
+        query = (query or "").strip() or None
+        if query is not None:
+            storable_text(query, "Filter")
+        with self.db.unit_of_work() as uow:
+            rows = uow.chats.page(
+                self.user_id, limit=limit + 1, after=after, title_contains=query, deleted=True
+            )
+            more = len(rows) > limit
+            rows = rows[:limit]
+            names = uow.models.names_by_id({r.model_id for r in rows if r.model_id})
+            chats = [read_chat(r, names.get(r.model_id) if r.model_id else None) for r in rows]
+        cursor = ChatCursor(rows[-1].updated_at, rows[-1].id) if more and rows else None
+        return ChatPage(chats=chats, next_cursor=cursor)
+
+    def find_in_trash_by_prefix(self, ref: str) -> ChatRead:
+        """The deleted chat whose id is ``ref`` or starts with it, as ``find_chat_by_prefix``."""
+        digits = id_prefix(ref, "chat")
+        with self.db.unit_of_work() as uow:
+            ids = uow.chats.ids_with_prefix(self.user_id, digits, limit=2, deleted=True)
+            if not ids:
+                raise NotFoundError(f"No chat in the trash has an id starting with {digits}")
+            if len(ids) > 1:
+                raise ValidationError(
+                    f"Several chats in the trash have ids starting with {digits}: give more digits"
+                )
+            chat = uow.chats.get_deleted(self.user_id, ids[0])
+            if chat is None:  # purged between the two queries
+                raise NotFoundError(f"No chat in the trash has an id starting with {digits}")
+            names = uow.models.names_by_id({chat.model_id} if chat.model_id else set())
+            return read_chat(chat, names.get(chat.model_id) if chat.model_id else None)
+
+    def restore_chat(self, chat_id: uuid.UUID) -> ChatRead:
+        """Take a chat out of the trash, as it was (its messages were never touched)."""
+        with self.db.unit_of_work(write=True) as uow:
+            chat = uow.chats.get_deleted(self.user_id, chat_id)
+            if chat is None:
+                raise NotFoundError(f"Chat {chat_id} is not in the trash")
+            chat.is_deleted = False
+            uow.commit()
+            names = uow.models.names_by_id({chat.model_id} if chat.model_id else set())
+            return read_chat(chat, names.get(chat.model_id) if chat.model_id else None)
+
+    def purge_chat(self, chat_id: uuid.UUID) -> None:
+        """Delete a chat in the trash and its messages from the database, for good."""
+        with self.db.unit_of_work(write=True) as uow:
+            ids = uow.chats.lock_trash(self.user_id, chat_id=chat_id)
+            if not ids or uow.chats.purge(self.user_id, ids) != 1:
+                raise NotFoundError(f"Chat {chat_id} is not in the trash")
+            uow.commit()
+
+    def empty_trash(self, *, older_than: timedelta | None = None) -> int:
+        """Delete every chat in the trash (only those deleted more than ``older_than`` ago) and
+        their messages, for good, in one transaction; how many chats went."""
+        if older_than is not None and older_than < timedelta(0):
+            raise ValidationError("The age must not be negative")
+        with self.db.unit_of_work(write=True) as uow:
+            before = utcnow() - older_than if older_than is not None else None
+            ids = uow.chats.lock_trash(self.user_id, deleted_before=before)
+            purged = uow.chats.purge(self.user_id, ids)
+            uow.commit()
+            return purged
 
     def usage(self, chat_id: uuid.UUID) -> ChatUsage:
         """Tokens and cost of the chat so far (exact decimals)."""

@@ -101,6 +101,11 @@ class AsyncChatService(AsyncService[ChatService]):
     set_model = off_loop(ChatService.set_model)
     set_system_prompt = off_loop(ChatService.set_system_prompt)
     delete_chat = off_loop(ChatService.delete_chat)
+    list_trash = off_loop(ChatService.list_trash)
+    find_in_trash_by_prefix = off_loop(ChatService.find_in_trash_by_prefix)
+    restore_chat = off_loop(ChatService.restore_chat)
+    purge_chat = off_loop(ChatService.purge_chat)
+    empty_trash = off_loop(ChatService.empty_trash)
     usage = off_loop(ChatService.usage)
     export_chat = off_loop(ChatService.export_chat)
 

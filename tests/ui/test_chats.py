@@ -117,3 +117,37 @@ async def test_scrolling_the_sidebar_pages_in_more_chats(make_app, ui_container)
         assert len(sidebar.chats) == 70
         assert sidebar.chats[-1].title == "Chat 00"
         assert len({c.id for c in sidebar.chats}) == 70
+
+
+async def test_f9_shows_the_trash_and_r_restores_the_highlighted_chat(make_app, ui_container):
+    ui_container.chats.create_chat(title="Still here")
+    deleted = ui_container.chats.create_chat(title="Deleted by mistake")
+    ui_container.chats.delete_chat(deleted.id)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        sidebar = app.main_screen.sidebar
+        assert [c.title for c in sidebar.chats] == ["Still here"]
+
+        await pilot.press("f9")
+        await settle(pilot)
+        assert sidebar.showing_trash
+        assert [c.title for c in sidebar.chats] == ["Deleted by mistake"]
+        assert "Deleted by mist…" in screen_text(app)  # 80 columns: the title is cut
+        await pilot.press("enter")  # a chat in the trash is not opened
+        await settle(pilot)
+        assert app.main_screen.current_chat is None
+        await pilot.press("f8")  # nor deleted again
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmScreen)
+
+        await pilot.press("r")
+        await settle(pilot)
+        assert sidebar.chats == []
+        assert "The trash is" in screen_text(app)  # "empty." on the next line, at 80 columns
+        assert ui_container.chats.list_trash().chats == []
+
+        await pilot.press("f9")
+        await settle(pilot)
+        assert not sidebar.showing_trash
+        assert {c.title for c in sidebar.chats} == {"Still here", "Deleted by mistake"}

@@ -304,7 +304,35 @@ class MainScreen(Screen[None]):
             self.sidebar.create_chat(model_id, self.pending_system_prompt)
             self.pending_system_prompt = self.default_system_prompt  # used up by that chat
 
+    def action_toggle_trash(self) -> None:
+        sidebar = self.sidebar
+        sidebar.display = True
+        sidebar.show_trash(not sidebar.showing_trash)
+        if sidebar.showing_trash:
+            sidebar.chat_list.focus()
+            self.notify("The trash: r restores the highlighted chat, f9 goes back.")
+
+    def action_restore_chat(self) -> None:
+        sidebar = self.sidebar
+        if not sidebar.showing_trash:
+            self.notify("Open the trash (f9) to restore a chat.", severity="warning")
+            return
+        chat = sidebar.highlighted_chat
+        if chat is None:
+            self.notify("No chat in the trash is highlighted.", severity="warning")
+        elif self._services_or_none() is not None:
+            sidebar.restore_chat(chat)
+
+    def _in_trash(self, what: str) -> bool:
+        """Whether the target would be a chat in the trash (then says so)."""
+        if self.sidebar.showing_trash and self.sidebar.chat_list.has_focus:
+            self.notify(f"Restore the chat (r) before you {what} it.", severity="warning")
+            return True
+        return False
+
     def action_rename_chat(self) -> None:
+        if self._in_trash("rename"):
+            return
         chat = self._target_chat()
         if chat is None:
             self.notify("No chat selected to rename.", severity="warning")
@@ -320,6 +348,8 @@ class MainScreen(Screen[None]):
         )
 
     def action_delete_chat(self) -> None:
+        if self._in_trash("delete"):
+            return
         chat = self._target_chat()
         if chat is None:
             self.notify("No chat selected to delete.", severity="warning")

@@ -19,6 +19,8 @@ MAIN_BINDINGS: list[BindingType] = [
     Binding("ctrl+l", "copy_last_reply", "Copy reply", id="main.copy_last_reply"),
     Binding("ctrl+g", "copy_code_block", "Copy code", id="main.copy_code_block", show=False),
     Binding("ctrl+t", "toggle_sidebar", "Sidebar", id="main.toggle_sidebar"),
+    # The trash: in the palette, out of the footer (no room at 80 columns).
+    Binding("f9", "toggle_trash", "Trash", id="main.toggle_trash", show=False),
     Binding("ctrl+f", "find_chat", "Find chat", id="main.find_chat", show=False),
     Binding("escape", "stop_reply", "Stop reply", id="main.stop_reply"),
     Binding("ctrl+r", "retry_reply", "Retry", id="main.retry_reply"),
@@ -43,6 +45,8 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Copy code block", "copy_code_block", "Pick a code block of this chat to copy"),
     ("Toggle sidebar", "toggle_sidebar", "Show or hide the chat list"),
     ("Find chat", "find_chat", "Filter the chat list by title"),
+    ("Trash", "toggle_trash", "Show the deleted chats in the sidebar, or the chats again (f9)"),
+    ("Restore chat", "restore_chat", "Take the highlighted chat out of the trash (r)"),
     ("Stop reply", "stop_reply", "Stop this chat's streaming reply (what arrived is kept)"),
     (
         "Retry reply",

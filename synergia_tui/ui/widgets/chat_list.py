@@ -29,6 +29,7 @@ class ChatList(OptionList):
 
     BINDINGS = [
         Binding("delete", "screen.delete_chat", "Delete chat", show=False, id="sidebar.delete"),
+        Binding("r", "screen.restore_chat", "Restore chat", show=False, id="sidebar.restore"),
     ]
 
     class NearEnd(Message):

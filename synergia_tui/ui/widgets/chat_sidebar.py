@@ -77,6 +77,12 @@ class ChatSidebar(Vertical):
         chat: ChatRead
 
     @dataclass
+    class ChatRestored(Message):
+        """A chat came back from the trash (and left the trash's list)."""
+
+        chat: ChatRead
+
+    @dataclass
     class Failed(Message):
         """Loading or changing chats failed; the parent tells the user."""
 
@@ -106,6 +112,8 @@ class ChatSidebar(Vertical):
         """Shown until the first load: chats read before the services were up."""
         self._picked_early: uuid.UUID | None = None
         """A chat of the first page the user picked; opened once the first load has it."""
+        self.showing_trash = False
+        """The list shows the deleted chats (``show_trash``) instead of the live ones."""
 
     def on_mount(self) -> None:
         self.set_loading(True)
@@ -160,8 +168,9 @@ class ChatSidebar(Vertical):
         self._query = query
         self.workers.cancel_group(self, "chats-more")
         self._loading_more = False
+        listing = services.chats.list_trash if self.showing_trash else services.chats.list_chats
         try:
-            page = await services.chats.list_chats(limit=self.page_size, query=query)
+            page = await listing(limit=self.page_size, query=query)
         except SynergiaError as err:
             self.load_failed = True
             self.drop_first_page()
@@ -174,7 +183,10 @@ class ChatSidebar(Vertical):
         highlighted = self._leave_first_page()
         self.show_chats(page.chats, has_more=page.next_cursor is not None, query=query)
         self.set_loading(False)
-        if self.current_chat is not None:
+        if self.showing_trash:
+            if self.chats:  # the open chat is not in the trash: start at the top
+                self.chat_list.highlighted = 0
+        elif self.current_chat is not None:
             self.select_chat(self.current_chat.id)
         elif highlighted is not None:
             self.select_chat(highlighted)
@@ -193,10 +205,9 @@ class ChatSidebar(Vertical):
             return
         self._loading_more = True
         generation = self._generation
+        listing = services.chats.list_trash if self.showing_trash else services.chats.list_chats
         try:
-            page = await services.chats.list_chats(
-                limit=self.page_size, after=self._cursor, query=self._query
-            )
+            page = await listing(limit=self.page_size, after=self._cursor, query=self._query)
         except SynergiaError as err:
             self.post_message(self.Failed(err))
             return
@@ -254,6 +265,32 @@ class ChatSidebar(Vertical):
         self.notify(f"Deleted “{chat.title}”.")
         self.post_message(self.ChatDeleted(chat))
 
+    def show_trash(self, trash: bool) -> None:
+        """Show the deleted chats (``trash``) or the live ones, under the same filter."""
+        if trash == self.showing_trash:
+            return
+        self.showing_trash = trash
+        self.query_one(ChatFilter).placeholder = "Filter the trash…" if trash else "Filter chats…"
+        self.set_class(trash, "-trash")
+        self.load_chats(self.filter_text, debounce=False)
+
+    @work(group="write")
+    async def restore_chat(self, chat: ChatRead) -> None:
+        """Take ``chat`` out of the trash; it leaves the trash's list."""
+        if self.services is None:
+            return
+        try:
+            restored = await self.services.chats.restore_chat(chat.id)
+        except SynergiaError as err:
+            self.post_message(self.Failed(err))
+            return
+        if self.showing_trash:
+            self.remove_chat(chat.id)
+            if not self.chats:
+                self._show_empty_state(False, query=self._query)
+        self.notify(f"Restored “{one_line(restored.title)}”.")
+        self.post_message(self.ChatRestored(restored))
+
     # -- the first page, before the services are up ---------------------------------------------
 
     def show_first_page(self, chats: list[ChatTitle]) -> None:
@@ -310,6 +347,8 @@ class ChatSidebar(Vertical):
             empty.update("")
         elif query:
             empty.update(f"No chat titles contain “{one_line(query)}”.")
+        elif self.showing_trash:
+            empty.update("The trash is empty.")
         else:
             empty.update("No chats yet. Type a prompt, or ctrl+n for a new chat.")
         empty.display = not any_chats
@@ -389,7 +428,10 @@ class ChatSidebar(Vertical):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        if event.option_index < len(self.chats):
+        if self.showing_trash:
+            # A deleted chat is not opened (its messages stay out of sight until it is back).
+            self.notify("This chat is in the trash: r restores it, f9 leaves the trash.")
+        elif event.option_index < len(self.chats):
             self.post_message(self.ChatSelected(self.chats[event.option_index]))
         elif self._first_page is not None and event.option_index < len(self._first_page):
             self._picked_early = self._first_page[event.option_index].id
