@@ -48,7 +48,8 @@ def cmd_export(args: argparse.Namespace, container: Container) -> int:
             out.write(text)
     except OSError as exc:
         raise ValidationError(f"cannot write {path}: {exc.strerror}") from None
-    print(f"exported {len(archives)} chats to {path}", file=sys.stderr)
+    count = len(archives)
+    print(f"exported {count} chat{'' if count == 1 else 's'} to {path}", file=sys.stderr)
     return 0
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from synergia_tui.core.clock import utcnow
 from synergia_tui.core.errors import ConflictError, NotFoundError
@@ -44,8 +44,16 @@ class _Models:
 
     uow: UnitOfWork
     added: list[str]
+    known: dict[tuple[uuid.UUID | None, str | None], uuid.UUID | None] = field(default_factory=dict)
 
     def resolve(self, model_id: uuid.UUID | None, name: str | None) -> uuid.UUID | None:
+        """The stored model for this reference (one lookup per distinct reference)."""
+        key = (model_id, name)
+        if key not in self.known:
+            self.known[key] = self._resolve(model_id, name)
+        return self.known[key]
+
+    def _resolve(self, model_id: uuid.UUID | None, name: str | None) -> uuid.UUID | None:
         if model_id is not None:
             if self.uow.models.get(model_id) is not None:
                 return model_id
