@@ -352,6 +352,16 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         container.close()
 
 
+def cmd_transfer(args: argparse.Namespace, settings: Settings) -> int:
+    from synergia_tui.cli.transfer import cmd_export, cmd_import
+
+    container = _container(settings)
+    try:
+        return (cmd_export if args.command == "export" else cmd_import)(args, container)
+    finally:
+        container.close()
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "health": cmd_health,
     "db": cmd_db,
@@ -360,4 +370,6 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "prompts": cmd_prompts,
     "search": cmd_search,
     "ask": cmd_ask,
+    "export": cmd_transfer,
+    "import": cmd_transfer,
 }

@@ -27,10 +27,13 @@ def export_json(export: ChatExport, *, escape_controls: bool = True) -> str:
         "messages": [m.model_dump(exclude={"sibling", "siblings"}) for m in export.messages],
     }
     text = json.dumps(to_jsonable(data), indent=2, ensure_ascii=False) + "\n"
-    if escape_controls:
-        # These characters can only occur inside JSON strings, where \\uXXXX means the same.
-        text = _UNESCAPED_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-    return text
+    return escape_json_controls(text) if escape_controls else text
+
+
+def escape_json_controls(text: str) -> str:
+    """JSON ``text`` with every control character left by ``json.dumps`` as a ``\\uXXXX``
+    escape (they can only occur inside JSON strings, where the escape means the same)."""
+    return _UNESCAPED_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 _BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")

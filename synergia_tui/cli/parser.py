@@ -61,6 +61,20 @@ def _trash_commands(chats_cmd: argparse._SubParsersAction[_Parser]) -> None:
     purge.add_argument("--yes", action="store_true", help="confirm that they are deleted for good")
 
 
+def _transfer_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
+    export = commands.add_parser("export", help="write chats (default: all of yours) to one file")
+    export.add_argument(
+        "--chat", action="append", metavar="ID", help="only this chat (id or unique prefix; repeat)"
+    )
+    export.add_argument("--format", choices=("json", "md"), default="json")
+    export.add_argument("-o", "--output", metavar="PATH", help="write here (default: stdout)")
+    imp = commands.add_parser("import", help="add the chats of an export file (- reads stdin)")
+    imp.add_argument("path", metavar="PATH")
+    imp.add_argument(
+        "--format", choices=("synergia", "chatgpt"), help="the file's kind (default: detected)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="synergia", description="Chat with AI models from the terminal.")
     parser.add_argument("--version", action="version", version=f"synergia {__version__}")
@@ -140,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     system_how.add_argument("--clear", action="store_true", help="remove the system prompt")
 
     _trash_commands(chats_cmd)
+    _transfer_commands(commands)
 
     prompts = commands.add_parser(
         "prompts", help="system-prompt presets (without a command: list them)"

@@ -6,6 +6,7 @@ from synergia_tui.repositories.messages import MessageRepository
 from synergia_tui.repositories.models import ModelRepository
 from synergia_tui.repositories.presets import PresetRepository
 from synergia_tui.repositories.search import SearchRepository
+from synergia_tui.repositories.transfer import TransferRepository
 
 __all__ = [
     "ChatCursor",
@@ -15,4 +16,5 @@ __all__ = [
     "ModelRepository",
     "PresetRepository",
     "SearchRepository",
+    "TransferRepository",
 ]

@@ -99,3 +99,11 @@ class HealthReport:
     @property
     def healthy(self) -> bool:
         return self.status == "healthy"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatArchive:
+    """A chat's export with its token and cost totals, for ``synergia export``."""
+
+    export: ChatExport
+    usage: ChatUsage

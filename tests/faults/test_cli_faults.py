@@ -67,6 +67,8 @@ ARGV: dict[tuple[str, ...], list[str]] = {
     ("prompts", "rm"): ["prompts", "rm", "terse"],
     ("search",): ["search", "hello"],
     ("ask",): ["ask", "hello"],
+    ("export",): ["export", "--format", "json"],
+    ("import",): ["import", "chats.json"],
 }
 # Commands that need no database: they do their job whatever state it is in.
 NO_DATABASE = {("db", "history"), ("models", "discover")}
