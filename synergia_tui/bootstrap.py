@@ -51,6 +51,7 @@ class Container:
             messages=self.messages,
             health=self.health,
             presets=self.presets,
+            search=self.search,
             replies=self.replies,
             conversation=self.conversation,
             reply_store=self.reply_store,

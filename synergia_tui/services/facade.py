@@ -21,6 +21,7 @@ from synergia_tui.services.messages import MessageService
 from synergia_tui.services.models import ModelService
 from synergia_tui.services.presets import PresetService
 from synergia_tui.services.replies import ReplyService
+from synergia_tui.services.search import SearchService
 from synergia_tui.services.streaming import ReplyStore
 
 S = TypeVar("S")
@@ -137,6 +138,12 @@ class AsyncPresetService(AsyncService[PresetService]):
     default_preset = off_loop(PresetService.default_preset)
 
 
+class AsyncSearchService(AsyncService[SearchService]):
+    """``SearchService``, awaitable."""
+
+    search = off_loop(SearchService.search)
+
+
 class AsyncHealthService(AsyncService[HealthService]):
     """``HealthService``, awaitable."""
 
@@ -167,6 +174,7 @@ class AsyncServices:
     messages: AsyncMessageService
     health: AsyncHealthService
     presets: AsyncPresetService | None
+    search: AsyncSearchService | None
     replies: AsyncReplyService | None
     conversation: AsyncConversationService | None
 
@@ -178,6 +186,7 @@ class AsyncServices:
         messages: MessageService,
         health: HealthService,
         presets: PresetService | None = None,
+        search: SearchService | None = None,
         replies: ReplyService | None = None,
         conversation: ConversationService | None = None,
         reply_store: Callable[..., ReplyStore] | None = None,
@@ -191,6 +200,7 @@ class AsyncServices:
         self.messages = AsyncMessageService(messages, self._executor)
         self.health = AsyncHealthService(health, self._executor)
         self.presets = AsyncPresetService(presets, self._executor) if presets else None
+        self.search = AsyncSearchService(search, self._executor) if search else None
         self.replies = AsyncReplyService(replies, self._executor) if replies else None
         self.conversation = (
             AsyncConversationService(conversation, self._executor) if conversation else None
