@@ -264,3 +264,63 @@ def test_the_sqlite_index_is_whole_at_head(container, backend):
         )
         for table in ("messages_fts", "chats_fts"):  # raises if the index and the table differ
             uow.session.execute(text(f"INSERT INTO {table}({table}) VALUES ('integrity-check')"))
+
+
+def test_n_and_shift_n_step_through_the_matches_of_the_path_in_reading_order(container):
+    texts = ["a kettle", "nothing", "the kettle boils", "tea", "Kettles? one kettle more"]
+    chat = add_chat(container, "Kettles", texts)
+    ids = [m.id for m in container.messages.list_messages(chat, limit=10).messages]
+    step = container.search.next_match
+    assert step("kettle", chat) == ids[0]  # from the top
+    assert step("kettle", chat, start=ids[0]) == ids[2]
+    assert step("kettle", chat, start=ids[2]) == ids[4]
+    assert step("kettle", chat, start=ids[4]) is None  # the last one: nothing below
+    assert step("kettle", chat, start=ids[4], direction=-1) == ids[2]
+    assert step("kettle", chat, direction=-1) == ids[4]  # from the newest
+    assert step('"kettle boils"', chat) == ids[2]
+    assert step("kett*", chat, start=ids[2]) == ids[4]
+    assert step("absent", chat) is None
+    other = add_chat(container, "Other", ["kettle"])
+    with pytest.raises(NotFoundError):  # a message of another chat is no place to start
+        step("kettle", chat, start=container.messages.list_messages(other).messages[0].id)
+
+
+def test_stepping_through_matches_skips_other_branches_and_deleted_messages(container):
+    chat = add_chat(container, "Branches", ["kettle one", "reply", "kettle two"])
+    ids = [m.id for m in container.messages.list_messages(chat, limit=10).messages]
+    with container.db.unit_of_work(write=True) as uow:
+        uow.session.execute(
+            text("UPDATE messages SET on_path = :no WHERE id = :id").bindparams(
+                no=False, id=ids[2].hex if container.db.engine.dialect.name == "sqlite" else ids[2]
+            )
+        )
+        uow.commit()
+    assert container.search.next_match("kettle", chat, start=ids[0]) is None
+    container.chats.delete_chat(chat)
+    with pytest.raises(NotFoundError):
+        container.search.next_match("kettle", chat)
+
+
+def test_matches_are_found_in_text_as_the_databases_find_them():
+    from synergia_tui.core.search_marks import find_matches, pattern_for
+
+    text_ = "Café CAFE cafés, the décor; Straße strasse; kettle-kettles"
+    assert [text_[a:b] for a, b in find_matches(text_, pattern_for(parse("cafe")))] == [
+        "Café",
+        "CAFE",
+    ]
+    assert [text_[a:b] for a, b in find_matches(text_, pattern_for(parse("caf*")))] == [
+        "Café",
+        "CAFE",
+        "cafés",
+    ]
+    assert [text_[a:b] for a, b in find_matches(text_, pattern_for(parse("strasse")))] == [
+        "Straße",
+        "strasse",
+    ]
+    assert [text_[a:b] for a, b in find_matches(text_, pattern_for(parse('"the decor"')))] == [
+        "the",
+        "décor",
+    ]
+    assert find_matches(text_, pattern_for(parse("kettl"))) == []  # whole words only
+    assert find_matches(text_, None) == []

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from synergia_tui.bootstrap import build
 from synergia_tui.core import migrations
 from synergia_tui.core.db import create_db_engine
-from synergia_tui.core.errors import ValidationError
+from synergia_tui.core.errors import NotFoundError, ValidationError
 from tests.conftest import settings_for
 from tests.fake_provider_server import Script, fake_provider  # noqa: F401
 from tests.test_replies import add_model, ask, fake_key, stream  # noqa: F401
@@ -261,3 +261,39 @@ def test_upgrading_threads_existing_chats_into_one_path_each(empty_db_url):
         "P2": (ids["P1"], True),
         "R": (ids["P2"], True),
     }
+
+
+async def test_a_message_on_another_branch_is_shown_by_choosing_the_versions_above_it(
+    container, fake_provider
+):
+    model = add_model(container, fake_provider)
+    fake_provider.script = Script(reply="A1")
+    chat_id, a1 = await ask(container, model, "Q1")
+    fake_provider.script = Script(reply="A2 deep in the old branch")
+    _, a2 = await ask(container, model, "Q2", chat_id=chat_id)
+    fake_provider.script = Script(reply="B1")
+    await regenerate(container, chat_id, a1, replacing=a1.id)
+    assert [c for c, _, _ in shown(container, chat_id)] == ["Q1", "B1"]
+
+    # A2 (found by a search, say) is two turns below the version shown: A1 is chosen again.
+    assert container.messages.show_version_of(chat_id, a2.id) is True
+    assert shown(container, chat_id) == [
+        ("Q1", 1, 1),
+        ("A1", 1, 2),
+        ("Q2", 1, 1),
+        ("A2 deep in the old branch", 1, 1),
+    ]
+    assert container.messages.show_version_of(chat_id, a2.id) is False  # shown already
+    # The choice is remembered like one made with ←/→: a new prompt goes on from A2.
+    fake_provider.script = Script(reply="A3")
+    await ask(container, model, "Q3", chat_id=chat_id)
+    assert sent_turns(fake_provider)[-2:] == [
+        ("assistant", "A2 deep in the old branch"),
+        ("user", "Q3"),
+    ]
+
+
+def test_showing_a_version_of_another_users_chat_is_refused(container, other_user):
+    chat = container.chats.create_chat(title="mine")
+    with pytest.raises(NotFoundError):
+        other_user.messages.show_version_of(chat.id, uuid.uuid4())

@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, String, Uuid, bindparam, text
 from sqlalchemy.sql.elements import TextClause
 from sqlmodel import Session
 
+from synergia_tui.core.pages import MessageCursor
 from synergia_tui.core.search_query import Term, fts5_match, tsquery_parts
 from synergia_tui.models.search import MARK_END, MARK_START, SearchHit
 from synergia_tui.models.types import UTCDateTime
@@ -110,3 +111,53 @@ class SearchRepository:
         return text(_POSTGRES.format(query=query)).bindparams(
             options=options, **{f"t{i}": argument for i, (_, argument) in enumerate(parts)}
         )
+
+    def next_on_path(
+        self,
+        chat_id: uuid.UUID,
+        terms: list[Term],
+        *,
+        start: MessageCursor | None,
+        direction: int,
+    ) -> uuid.UUID | None:
+        """The first message of the chat's path after ``start`` (``direction`` 1) or before
+        it (-1) that matches ``terms`` (None: from the chat's first, or its newest, message)."""
+        sqlite = self.session.get_bind().dialect.name == "sqlite"
+        newer = direction > 0
+        order = "" if newer else " DESC"
+        if start is None:
+            beyond = ""
+        else:
+            op = ">" if newer else "<"
+            beyond = f"AND (m.created_at {op} :at OR (m.created_at = :at AND m.id {op} :id))"
+        if sqlite:
+            sql = f"""
+                SELECT m.id FROM messages m
+                WHERE m.chat_id = :chat AND m.on_path = :yes AND m.is_deleted = :no {beyond}
+                  AND m.rowid IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH :match)
+                ORDER BY m.created_at{order}, m.id{order} LIMIT 1"""
+            statement = text(sql).bindparams(match=fts5_match(terms))
+        else:
+            parts = tsquery_parts(terms)
+            query = " && ".join(
+                f"{function}('simple', :t{i})" for i, (function, _) in enumerate(parts)
+            )
+            sql = f"""
+                SELECT m.id FROM messages m
+                WHERE m.chat_id = :chat AND m.on_path = :yes AND m.is_deleted = :no {beyond}
+                  AND m.search @@ ({query})
+                ORDER BY m.created_at{order}, m.id{order} LIMIT 1"""
+            statement = text(sql).bindparams(
+                **{f"t{i}": argument for i, (_, argument) in enumerate(parts)}
+            )
+        statement = statement.bindparams(
+            bindparam("chat", chat_id, type_=Uuid),
+            bindparam("yes", True, type_=Boolean),
+            bindparam("no", False, type_=Boolean),
+        )
+        if start is not None:
+            statement = statement.bindparams(
+                bindparam("at", start.created_at, type_=UTCDateTime),
+                bindparam("id", start.id, type_=Uuid),
+            )
+        return self.session.execute(statement.columns(id=Uuid)).scalar_one_or_none()

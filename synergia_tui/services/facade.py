@@ -120,6 +120,7 @@ class AsyncMessageService(AsyncService[MessageService]):
     message_at = off_loop(MessageService.message_at)
     recent_prompts = off_loop(MessageService.recent_prompts)
     switch_sibling = off_loop(MessageService.switch_sibling)
+    show_version_of = off_loop(MessageService.show_version_of)
     fork_chat = off_loop(MessageService.fork_chat)
     find_message_by_prefix = off_loop(MessageService.find_message_by_prefix)
     add_user_message = off_loop(MessageService.add_user_message)
@@ -142,6 +143,7 @@ class AsyncSearchService(AsyncService[SearchService]):
     """``SearchService``, awaitable."""
 
     search = off_loop(SearchService.search)
+    next_match = off_loop(SearchService.next_match)
 
 
 class AsyncHealthService(AsyncService[HealthService]):

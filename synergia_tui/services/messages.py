@@ -256,6 +256,37 @@ class MessageService:
             uow.commit()
             return shown
 
+    def show_version_of(self, chat_id: uuid.UUID, message_id: uuid.UUID) -> bool:
+        """Show the versions that lead to ``message_id`` (a search hit on another branch of the
+        chat): at each turn above it where another version is shown, its version is chosen, and
+        below it the branch chosen there last. Returns whether the path changed. Nothing is
+        deleted; ``←``/``→`` go back."""
+        with self.db.unit_of_work(write=True) as uow:
+            chat = find_chat(uow, self.user_id, chat_id, for_update=True)
+            target = uow.messages.get(message_id)
+            if target is None or target.chat_id != chat.id or target.is_deleted:
+                raise NotFoundError(f"Message {message_id} is not in this chat")
+            if target.on_path:
+                return False
+            now = utcnow()
+            refuse_while_streaming(uow, chat.id, now)
+            above = uow.messages.path_to(message_id)
+            first_off = next(m for m in above if not m.on_path)  # the turn where paths part
+            siblings = uow.messages.siblings(chat.id, {first_off.parent_id})[first_off.parent_id]
+            for sibling_id in siblings:
+                sibling = uow.messages.get(sibling_id)
+                if sibling is not None and sibling.on_path:  # the version shown at that turn
+                    uow.messages.leave_path(chat.id, cursor_of(sibling))
+            start = above.index(first_off)
+            uow.messages.join_path(
+                [m.id for m in above[start:-1]] + uow.messages.branch_from(message_id)
+            )
+            for message in above[start:]:
+                message.chosen_at = now  # the versions searched for are the ones chosen
+            uow.session.flush()
+            uow.commit()
+            return True
+
     def fork_chat(self, chat_id: uuid.UUID, message_id: uuid.UUID) -> ChatRead:
         """A new chat holding a copy of the path from the first prompt down to ``message_id``
         (its model and system prompt too); the original is left as it is.
