@@ -101,11 +101,16 @@ def refuse_while_streaming(uow: UnitOfWork, chat_id: uuid.UUID, now: datetime) -
 
 def on_path_of(uow: UnitOfWork, chat_id: uuid.UUID, message_id: uuid.UUID) -> Message:
     """The chat's message ``message_id``, which must be on the path shown."""
+    message = _in_chat(uow, chat_id, message_id)
+    if not message.on_path:
+        raise ValidationError("That message is on another branch of this chat")
+    return message
+
+
+def _in_chat(uow: UnitOfWork, chat_id: uuid.UUID, message_id: uuid.UUID) -> Message:
     message = uow.messages.get(message_id)
     if message is None or message.chat_id != chat_id or message.is_deleted:
         raise NotFoundError(f"Message {message_id} is not in this chat")
-    if not message.on_path:
-        raise ValidationError("That message is on another branch of this chat")
     return message
 
 
@@ -259,15 +264,16 @@ class MessageService:
     def show_version_of(self, chat_id: uuid.UUID, message_id: uuid.UUID) -> bool:
         """Show the versions that lead to ``message_id`` (a search hit on another branch of the
         chat): at each turn above it where another version is shown, its version is chosen, and
-        below it the branch chosen there last. Returns whether the path changed. Nothing is
-        deleted; ``←``/``→`` go back."""
+        below it the branch chosen there last. Returns whether the path changed (a message on
+        the path is only read, not written). Nothing is deleted; ``←``/``→`` go back."""
+        with self.db.unit_of_work() as uow:
+            find_chat(uow, self.user_id, chat_id)
+            if _in_chat(uow, chat_id, message_id).on_path:
+                return False
         with self.db.unit_of_work(write=True) as uow:
             chat = find_chat(uow, self.user_id, chat_id, for_update=True)
-            target = uow.messages.get(message_id)
-            if target is None or target.chat_id != chat.id or target.is_deleted:
-                raise NotFoundError(f"Message {message_id} is not in this chat")
-            if target.on_path:
-                return False
+            if _in_chat(uow, chat.id, message_id).on_path:
+                return False  # shown by another terminal meanwhile
             now = utcnow()
             refuse_while_streaming(uow, chat.id, now)
             above = uow.messages.path_to(message_id)

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     # Type names only: the models and services import SQLAlchemy, which loads after first paint.
     from synergia_tui.models import AIModelRead, ChatRead
     from synergia_tui.services.facade import AsyncServices
+    from synergia_tui.ui.screens.search import SearchChoice
 
 NO_CHAT = "No chat open. Type a prompt below to start one, or pick a chat on the left."
 NOT_READY = "The database is still opening; try again in a moment."
@@ -404,6 +405,69 @@ class MainScreen(Screen[None]):
     def action_find_chat(self) -> None:
         self.sidebar.display = True
         self.sidebar.query_one(Input).focus()
+
+    # -- search ----------------------------------------------------------------------------------
+
+    def action_search(self, in_chat: bool = False) -> None:
+        """ctrl+f: search every chat's messages and titles (with ``in_chat``, the open chat's:
+        ``/`` from the message cursor); enter opens the chat at the message found."""
+        services = self._services_or_none()
+        if services is None:
+            return
+        from synergia_tui.ui.screens.search import SearchScreen  # loads with the database stack
+
+        chat = self.current_chat if in_chat else None
+        selected = self.pane.selected_message() if in_chat else None
+        screen = SearchScreen(
+            services,
+            clock=self.clock,
+            query=self.pane.search_query or "",
+            chat_id=chat.id if chat is not None else None,
+            chat_title=chat.title if chat is not None else None,
+            after=selected.created_at if selected is not None else None,
+        )
+
+        def chosen(choice: SearchChoice | None) -> None:
+            if choice is not None:
+                self._open_found(choice)
+
+        self.app.push_screen(screen, chosen)
+
+    def action_find_in_chat(self) -> None:
+        if self.current_chat is None:
+            self.notify("Open a chat to find in it; ctrl+f searches every chat.")
+            return
+        self.action_search(in_chat=True)
+
+    @on(MessagePane.FindWanted)
+    def _find_wanted(self) -> None:
+        self.action_find_in_chat()
+
+    @on(MessagePane.Notice)
+    def _pane_notice(self, event: MessagePane.Notice) -> None:
+        self.notify(event.text)
+
+    @work(group="open-requested")
+    async def _open_found(self, choice: SearchChoice) -> None:
+        """Open the chat of the result chosen, at its message with the cursor on it (shown in
+        its version of the turn, when it is on another branch) and the search's words marked."""
+        services = self._services_or_none()
+        if services is None:
+            return
+        try:
+            chat = await services.chats.get_chat(choice.chat_id)
+            if choice.message_id is not None:
+                await services.messages.show_version_of(chat.id, choice.message_id)
+        except SynergiaError as err:
+            self._report(err)
+            return
+        if not await self.pane.open_at(
+            chat, choice.message_id, select=choice.message_id is not None, search=choice.query
+        ):
+            return
+        if choice.message_id is not None:
+            self.pane.focus()
+            self.notify("n: next match · N: previous · /: find in this chat · escape: prompt")
 
     # -- the system prompt -----------------------------------------------------------------------
 

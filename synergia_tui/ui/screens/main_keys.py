@@ -21,7 +21,8 @@ MAIN_BINDINGS: list[BindingType] = [
     Binding("ctrl+t", "toggle_sidebar", "Sidebar", id="main.toggle_sidebar"),
     # The trash: in the palette, out of the footer (no room at 80 columns).
     Binding("f9", "toggle_trash", "Trash", id="main.toggle_trash", show=False),
-    Binding("ctrl+f", "find_chat", "Find chat", id="main.find_chat", show=False),
+    # Search every chat (the chat list's title filter is a tab away, and in the palette).
+    Binding("ctrl+f", "search", "Search", id="main.search"),
     Binding("escape", "stop_reply", "Stop reply", id="main.stop_reply"),
     Binding("ctrl+r", "retry_reply", "Retry", id="main.retry_reply"),
     # The message cursor: from anywhere on the screen; its keys then work in the pane.
@@ -44,6 +45,8 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Copy last reply", "copy_last_reply", "Copy the newest reply to your clipboard"),
     ("Copy code block", "copy_code_block", "Pick a code block of this chat to copy"),
     ("Toggle sidebar", "toggle_sidebar", "Show or hide the chat list"),
+    ("Search", "search", "Search every chat's messages and titles (ctrl+f)"),
+    ("Find in chat", "find_in_chat", "Search the open chat's messages (/ from the message cursor)"),
     ("Find chat", "find_chat", "Filter the chat list by title"),
     ("Trash", "toggle_trash", "Show the deleted chats in the sidebar, or the chats again (f9)"),
     ("Restore chat", "restore_chat", "Take the highlighted chat out of the trash (r)"),

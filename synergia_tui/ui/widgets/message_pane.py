@@ -16,6 +16,7 @@ It loads pages itself (through the async facade, in workers). Each message is a 
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -30,6 +31,8 @@ from textual.widgets import Static
 
 from synergia_tui.core.errors import SynergiaError
 from synergia_tui.core.pages import MessageCursor
+from synergia_tui.core.search_marks import find_matches, pattern_for
+from synergia_tui.core.search_query import parse
 from synergia_tui.ui.messages import Activity, WidgetsDropped
 from synergia_tui.ui.widgets.message_view import MessageView
 from synergia_tui.ui.widgets.offline_render import DrawnLines
@@ -82,6 +85,10 @@ class MessagePane(VerticalScroll):
         Binding("left", "act('previous_version')", "◀", id="pane.previous_version"),
         Binding("right", "act('next_version')", "▶", id="pane.next_version"),
         Binding("escape", "leave_cursor", "Prompt", id="pane.leave"),
+        # A search's matches in this chat (ctrl+f, or / from here): next, previous, find.
+        Binding("n", "next_match(1)", "Next match", show=False, id="pane.next_match"),
+        Binding("N", "next_match(-1)", "Previous match", show=False, id="pane.previous_match"),
+        Binding("slash", "find_in_chat", "Find", show=False, id="pane.find"),
     ]
 
     @dataclass
@@ -108,6 +115,15 @@ class MessagePane(VerticalScroll):
 
     class CursorLeft(Message):
         """The user left the message cursor (escape): back to the prompt."""
+
+    class FindWanted(Message):
+        """The user asked to search this chat (``/``); the parent opens the search screen."""
+
+    @dataclass
+    class Notice(Message):
+        """Something to tell the user (no match below, say); the parent shows it."""
+
+        text: str
 
     @dataclass
     class StreamingShown(Message):
@@ -137,6 +153,9 @@ class MessagePane(VerticalScroll):
         self._drawn = DrawnLines()  # finished messages' lines, shared by their views
         self._drawable: dict[MessageView, None] = {}  # views whose body is ready to be drawn
         self._drag: tuple[object, float] | None = None  # a scrollbar drag: its grab, start index
+        self.search_query: str | None = None
+        """What was searched for (ctrl+f): its matches are marked, ``n``/``N`` step to them."""
+        self._highlight: re.Pattern[str] | None = None
         self.selected: uuid.UUID | None = None
         """The message under the cursor (alt+up / alt+down), if any; kept while its view is
         unmounted and mounted again."""
@@ -206,6 +225,7 @@ class MessagePane(VerticalScroll):
         """Empty the pane and show ``text`` (no chat open, a start-up error, ...)."""
         self._generation += 1
         self.selected = None
+        self.search_query = self._highlight = None
         self._forget_chat()  # first: no page is loaded for it while its messages go
         await self.remove_children(MessageView)
         placeholder = self.query_one("#pane-placeholder", Static)
@@ -233,6 +253,7 @@ class MessagePane(VerticalScroll):
         except SynergiaError as err:
             self.post_message(self.Failed(err))
             return
+        self.set_search(None)
         await self._show_window(chat.id, page, at="end")
         self.post_message(self.ChatOpened(chat, focus_prompt=focus_prompt))
 
@@ -251,8 +272,16 @@ class MessagePane(VerticalScroll):
         if self.chat_id == chat_id:
             await self._show_window(chat_id, page, at=message_id, select=select)
 
-    async def open_at(self, chat: ChatRead, message_id: uuid.UUID | None) -> bool:
-        """Open ``chat`` at ``message_id`` (or its newest message); False if it is not there."""
+    async def open_at(
+        self,
+        chat: ChatRead,
+        message_id: uuid.UUID | None,
+        *,
+        select: bool = False,
+        search: str | None = None,
+    ) -> bool:
+        """Open ``chat`` at ``message_id`` (or its newest message), with ``select`` the cursor
+        on it, and ``search``'s words marked; False if it is not there."""
         services = self.services
         if services is None:
             return False
@@ -266,9 +295,72 @@ class MessagePane(VerticalScroll):
         except SynergiaError as err:
             self.post_message(self.Failed(err))
             return False
-        await self._show_window(chat.id, page, at=message_id or "end")
-        self.post_message(self.ChatOpened(chat))
+        self.set_search(search)
+        await self._show_window(chat.id, page, at=message_id or "end", select=select)
+        self.post_message(self.ChatOpened(chat, focus_prompt=not (select and message_id)))
         return True
+
+    # -- a search's matches ------------------------------------------------------------------
+
+    def set_search(self, query: str | None) -> None:
+        """Mark ``query``'s words in the chat shown, for ``n``/``N`` (None: no search)."""
+        self.search_query = query or None
+        self._highlight = pattern_for(parse(query)) if query else None
+        for view in self.views:
+            view.highlight = self._highlight
+        self.refresh_bindings()
+
+    def action_next_match(self, direction: int) -> None:
+        if self.search_query is not None and self.chat_id is not None:
+            self._step_to_match(self.search_query, self.chat_id, direction)
+
+    def action_find_in_chat(self) -> None:
+        self.post_message(self.FindWanted())
+
+    def _shown_views(self) -> list[MessageView]:
+        top, bottom = self.scroll_y, self.scroll_y + self.scrollable_content_region.height
+        return [
+            v for v in self.views if v.virtual_region.bottom > top and v.virtual_region.y < bottom
+        ]
+
+    @work(group="match", exclusive=True)
+    async def _step_to_match(self, query: str, chat_id: uuid.UUID, direction: int) -> None:
+        """Put the cursor on the next (``direction`` 1) or previous match of the search, from
+        the selected message, else from what is on screen; the page around it is loaded when it
+        is not mounted."""
+        services = self.services
+        if services is None or services.search is None:
+            return
+        current = self.selected_view()
+        start = current.message.id if current is not None else None
+        if current is None:
+            shown = self._shown_views() or self.views
+            for view in shown if direction > 0 else shown[::-1]:
+                if find_matches(view.message.content, self._highlight):
+                    self.select(view)
+                    return
+            if shown:
+                start = shown[-1 if direction > 0 else 0].message.id
+        try:
+            found = await services.search.next_match(
+                query, chat_id, start=start, direction=direction
+            )
+            page = None
+            if found is not None and all(v.message.id != found for v in self.views):
+                page = await services.messages.messages_around(chat_id, found, limit=MESSAGE_PAGE)
+        except SynergiaError as err:
+            self.post_message(self.Failed(err))
+            return
+        if self.chat_id != chat_id or self.search_query != query:
+            return  # another chat, or another search, meanwhile
+        if found is None:
+            where = "below" if direction > 0 else "above"
+            self.post_message(self.Notice(f"No more matches {where}."))
+        elif page is not None:
+            await self._show_window(chat_id, page, at=found, select=True)
+        else:
+            self.select(next(v for v in self.views if v.message.id == found))
+            self._check_edges()
 
     # -- dragging the scrollbar: by message index ----------------------------------------------
 
@@ -369,6 +461,7 @@ class MessagePane(VerticalScroll):
     ) -> None:
         """Show a freshly started chat's few messages (of ``chat_id``), scrolled to the newest."""
         self.selected = None
+        self.search_query = self._highlight = None
         self._forget_chat()
         self._generation += 1
         await self._mount_window(messages)
@@ -420,6 +513,8 @@ class MessagePane(VerticalScroll):
                     self.scroll_end(animate=False, immediate=True)
                 elif target is not None:
                     self.scroll_to(y=target.virtual_region.y, animate=False, immediate=True)
+                    if select:
+                        self.select(target)  # its keys in the footer
                 self._check_edges()
 
             self.call_after_refresh(place)
@@ -444,7 +539,7 @@ class MessagePane(VerticalScroll):
     # -- the message cursor ----------------------------------------------------------------------
 
     def _view(self, message: MessageRead) -> MessageView:
-        view = MessageView(message, self._drawn)
+        view = MessageView(message, self._drawn, self._highlight)
         if message.id == self.selected:
             view.add_class("-selected")
         return view
@@ -528,6 +623,10 @@ class MessagePane(VerticalScroll):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The message keys work (and show in the footer) only with a message selected, and
         each only where it applies."""
+        if action == "next_match":
+            return self.search_query is not None
+        if action == "find_in_chat":
+            return self.chat_id is not None
         if action not in ("act", "leave_cursor"):
             return True
         message = self.selected_message()

@@ -36,6 +36,7 @@ from textual.widgets import Label, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
 from synergia_tui.core.safe_text import neutralize, one_line
+from synergia_tui.ui.highlight import highlight_strip
 from synergia_tui.ui.widgets.offline_render import DrawnLines, draw_lines
 
 if TYPE_CHECKING:
@@ -124,7 +125,13 @@ class RenderedSegment(Widget):
     RenderedSegment {
         width: 1fr;
     }
+    RenderedSegment > .rendered-segment--match {
+        background: $warning-muted;
+        text-style: bold underline;
+    }
     """
+    COMPONENT_CLASSES = {"rendered-segment--match"}
+    """How a search's matches are marked (``highlight``); underlined too, for ``NO_COLOR``."""
 
     @dataclass
     class Stale(Message):
@@ -141,16 +148,37 @@ class RenderedSegment(Widget):
         self.source = source
         self.width = width
         self._lines = lines
+        self._highlight: re.Pattern[str] | None = None
+        self._highlighted: dict[int, Strip] = {}
         self.styles.height = len(lines)
 
+    @property
+    def highlight(self) -> re.Pattern[str] | None:
+        """A search's words (``search_marks.pattern_for``), marked where they are shown."""
+        return self._highlight
+
+    @highlight.setter
+    def highlight(self, pattern: re.Pattern[str] | None) -> None:
+        if pattern != self._highlight:
+            self._highlight = pattern
+            self._highlighted.clear()
+            self.refresh()
+
     def render_line(self, y: int) -> Strip:
-        if 0 <= y < len(self._lines):
+        if not 0 <= y < len(self._lines):
+            return Strip.blank(self.size.width)
+        if self._highlight is None:
             return self._lines[y]
-        return Strip.blank(self.size.width)
+        line = self._highlighted.get(y)
+        if line is None:
+            style = self.get_component_rich_style("rendered-segment--match", partial=True)
+            line = self._highlighted[y] = highlight_strip(self._lines[y], self._highlight, style)
+        return line
 
     def show(self, lines: list[Strip], width: int) -> None:
         """Show other lines (drawn at ``width``)."""
         self._lines = lines
+        self._highlighted.clear()
         self.width = width
         self.styles.height = len(lines)
         self.refresh(layout=True)
@@ -201,9 +229,15 @@ class MessageView(Vertical):
     unmounts messages all the time; this way each costs a Markdown once, then a few lines.
     """
 
-    def __init__(self, message: MessageRead, drawn: DrawnLines | None = None) -> None:
+    def __init__(
+        self,
+        message: MessageRead,
+        drawn: DrawnLines | None = None,
+        highlight: re.Pattern[str] | None = None,
+    ) -> None:
         super().__init__(classes=f"message -{message.role}")
         self.message = message
+        self._highlight = highlight
         self._drawn = drawn
         self._stream: MarkdownStream | None = None
         self._streamed = ""
@@ -218,10 +252,26 @@ class MessageView(Vertical):
         source = neutralize(self.message.content)
         known = self._known_lines()
         if known is not None:
-            yield RenderedSegment(source, *known)
+            yield self._segment(source, *known)
         else:
             yield self._new_markdown(source)
         yield Static(self._error_text(), classes="message-error", markup=False)
+
+    def _segment(self, source: str, lines: list[Strip], width: int) -> RenderedSegment:
+        segment = RenderedSegment(source, lines, width)
+        segment.highlight = self._highlight
+        return segment
+
+    @property
+    def highlight(self) -> re.Pattern[str] | None:
+        """A search's words, marked in the body once it is drawn (see ``RenderedSegment``)."""
+        return self._highlight
+
+    @highlight.setter
+    def highlight(self, pattern: re.Pattern[str] | None) -> None:
+        self._highlight = pattern
+        for segment in self.query_children(RenderedSegment):
+            segment.highlight = pattern
 
     @property
     def finished(self) -> bool:
@@ -293,7 +343,7 @@ class MessageView(Vertical):
         width = body.size.width
         if self._drawn is not None:
             self._drawn.put(self._draw_key(), width, lines)
-        return body, RenderedSegment(body.source or "", lines, width)
+        return body, self._segment(body.source or "", lines, width)
 
     def _bodies(self) -> list[Markdown | RenderedSegment]:
         return [child for child in self.children if isinstance(child, Markdown | RenderedSegment)]
@@ -354,7 +404,7 @@ class MessageView(Vertical):
         lines = draw_lines(segment)
         if lines is None:
             return  # not laid out (or no longer mounted): it stays a Markdown, still correct
-        await self.mount(RenderedSegment(segment.source, lines, segment.size.width), before=segment)
+        await self.mount(self._segment(segment.source, lines, segment.size.width), before=segment)
         await segment.remove()
 
     async def on_rendered_segment_stale(self, event: RenderedSegment.Stale) -> None:
