@@ -1,5 +1,6 @@
 """Steering a conversation while PostgreSQL is stopped: switching versions, forking, setting a
-system prompt fail with one clear error, change nothing, and work once the server is back."""
+system prompt, searching and stepping through matches fail with one clear error, change
+nothing, and work once the server is back."""
 
 # ruff: noqa: F811
 from __future__ import annotations
@@ -36,6 +37,9 @@ async def test_switch_fork_and_system_prompt_with_the_server_stopped(
             "switch": lambda: container.messages.switch_sibling(chat_id, newest.id, -1),
             "fork": lambda: container.messages.fork_chat(chat_id, newest.id),
             "system prompt": lambda: container.chats.set_system_prompt(chat_id, "Be brief."),
+            "search": lambda: container.search.search("answer"),
+            "next match": lambda: container.search.next_match("answer", chat_id),
+            "show a found version": lambda: container.messages.show_version_of(chat_id, reply.id),
         }
         for what, attempt in attempts.items():
             with pytest.raises(SynergiaError) as failed:
@@ -56,5 +60,6 @@ async def test_switch_fork_and_system_prompt_with_the_server_stopped(
         fork = container.messages.fork_chat(chat_id, reply.id)  # on the path again
         assert fork.id != chat_id
         assert container.chats.set_system_prompt(chat_id, "Be brief.").system_prompt == "Be brief."
+        assert {h.message_id for h in container.search.search("first")} >= {reply.id}
     finally:
         container.close()
