@@ -91,7 +91,9 @@ async def test_the_filter_searches_the_database_not_just_the_loaded_page(make_ap
         sidebar = app.main_screen.sidebar
         assert len(sidebar.chats) == 5
         assert "Needle" not in [c.title.split()[0] for c in sidebar.chats]
-        await pilot.press("ctrl+f", *"needle")
+        app.main_screen.action_find_chat()  # the palette's Find chat (ctrl+f searches)
+        await pilot.pause()
+        await pilot.press(*"needle")
         await settle(pilot)
         assert [c.title for c in sidebar.chats] == ["Needle in the haystack"]
         for _ in "needle":

@@ -168,7 +168,8 @@ async def test_escape_in_the_chat_filter_returns_to_the_prompt_and_stops_nothing
         screen = app.main_screen
         await wait_streaming(pilot, screen)
         chat = screen.current_chat
-        await pilot.press("ctrl+f")
+        app.main_screen.action_find_chat()  # the palette's Find chat (ctrl+f searches)
+        await pilot.pause()
         assert isinstance(app.focused, Input) and app.focused.id == "chat-filter"
 
         await pilot.press("escape")
@@ -187,7 +188,8 @@ async def test_escape_in_the_chat_filter_returns_to_the_prompt_with_no_reply_str
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+f")
+        app.main_screen.action_find_chat()  # the palette's Find chat (ctrl+f searches)
+        await pilot.pause()
         assert isinstance(app.focused, Input) and app.focused.id == "chat-filter"
         await pilot.press("escape")
         await pilot.pause()

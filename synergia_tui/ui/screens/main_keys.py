@@ -7,6 +7,8 @@ from textual.binding import Binding, BindingType
 MAIN_BINDINGS: list[BindingType] = [
     Binding("ctrl+n", "new_chat", "New chat", id="main.new_chat"),
     Binding("ctrl+o", "models", "Models", id="main.models"),
+    # Search every chat (the chat list's title filter is a tab away, and in the palette).
+    Binding("ctrl+f", "search", "Search", id="main.search"),
     Binding("f4", "open_editor", "Editor", id="main.open_editor"),
     Binding("f2", "rename_chat", "Rename", id="main.rename_chat"),
     # Out of the footer to make room at 80 columns (rare, and it asks first); in the palette.
@@ -21,8 +23,6 @@ MAIN_BINDINGS: list[BindingType] = [
     Binding("ctrl+t", "toggle_sidebar", "Sidebar", id="main.toggle_sidebar"),
     # The trash: in the palette, out of the footer (no room at 80 columns).
     Binding("f9", "toggle_trash", "Trash", id="main.toggle_trash", show=False),
-    # Search every chat (the chat list's title filter is a tab away, and in the palette).
-    Binding("ctrl+f", "search", "Search", id="main.search"),
     Binding("escape", "stop_reply", "Stop reply", id="main.stop_reply"),
     Binding("ctrl+r", "retry_reply", "Retry", id="main.retry_reply"),
     # The message cursor: from anywhere on the screen; its keys then work in the pane.
