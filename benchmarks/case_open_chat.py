@@ -88,7 +88,7 @@ async def _measure(options: Options, long_len: int, short_len: int, older: int) 
                     pages, scroll_error = [], str(exc)
                 pane = app.main_screen.pane
                 mounted = pane.total - pane.first_index
-                first_page = message_pane.MESSAGE_PAGE
+                first_page = message_pane.JUMP_PAGE
         finally:
             services.shutdown()
             container.close()

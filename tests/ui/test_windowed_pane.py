@@ -102,6 +102,7 @@ async def reference(make_app: Any, chat: Any, size: tuple[int, int], monkeypatch
     width, _ = size
     with monkeypatch.context() as patch:
         patch.setattr(message_pane, "MESSAGE_PAGE", 500)
+        patch.setattr(message_pane, "JUMP_PAGE", 500)
         patch.setattr(message_pane, "KEEP_SCREENS", 10_000.0)
         patch.setattr(message_view, "DRAW_FINISHED", False)
         app = make_app()

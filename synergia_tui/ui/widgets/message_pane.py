@@ -45,6 +45,9 @@ if TYPE_CHECKING:
     from synergia_tui.services.facade import AsyncServices
 
 MESSAGE_PAGE = 8  # a few screens of replies: opening a chat of 10,000 messages mounts only these
+JUMP_PAGE = 8
+"""The page a new window starts with (opening a chat, home/end, a jump to a message): what
+fills the view at once; the pages beyond follow as loads ahead."""
 AHEAD_SCREENS = 1.0
 """Load the next page once the view is this many screens from an edge of the mounted window."""
 KEEP_SCREENS = 3.0
@@ -249,7 +252,7 @@ class MessagePane(VerticalScroll):
         if services is None:
             return
         try:
-            page = await services.messages.list_messages(chat.id, limit=MESSAGE_PAGE)
+            page = await services.messages.list_messages(chat.id, limit=JUMP_PAGE)
         except SynergiaError as err:
             self.post_message(self.Failed(err))
             return
@@ -265,7 +268,7 @@ class MessagePane(VerticalScroll):
         if services is None or chat_id is None:
             return
         try:
-            page = await services.messages.messages_around(chat_id, message_id, limit=MESSAGE_PAGE)
+            page = await services.messages.messages_around(chat_id, message_id, limit=JUMP_PAGE)
         except SynergiaError as err:
             self.post_message(self.Failed(err))
             return
@@ -287,11 +290,9 @@ class MessagePane(VerticalScroll):
             return False
         try:
             if message_id is None:
-                page = await services.messages.list_messages(chat.id, limit=MESSAGE_PAGE)
+                page = await services.messages.list_messages(chat.id, limit=JUMP_PAGE)
             else:
-                page = await services.messages.messages_around(
-                    chat.id, message_id, limit=MESSAGE_PAGE
-                )
+                page = await services.messages.messages_around(chat.id, message_id, limit=JUMP_PAGE)
         except SynergiaError as err:
             self.post_message(self.Failed(err))
             return False
@@ -347,7 +348,7 @@ class MessagePane(VerticalScroll):
             )
             page = None
             if found is not None and all(v.message.id != found for v in self.views):
-                page = await services.messages.messages_around(chat_id, found, limit=MESSAGE_PAGE)
+                page = await services.messages.messages_around(chat_id, found, limit=JUMP_PAGE)
         except SynergiaError as err:
             self.post_message(self.Failed(err))
             return
@@ -398,7 +399,7 @@ class MessagePane(VerticalScroll):
             return
         try:
             message_id = await services.messages.message_at(chat_id, index)
-            page = await services.messages.messages_around(chat_id, message_id, limit=MESSAGE_PAGE)
+            page = await services.messages.messages_around(chat_id, message_id, limit=JUMP_PAGE)
         except SynergiaError as err:
             self.post_message(self.Failed(err))
             return
@@ -443,9 +444,9 @@ class MessagePane(VerticalScroll):
         self.post_message(Activity())
         try:
             if at == "start":
-                page = await services.messages.first_messages(chat_id, limit=MESSAGE_PAGE)
+                page = await services.messages.first_messages(chat_id, limit=JUMP_PAGE)
             else:
-                page = await services.messages.list_messages(chat_id, limit=MESSAGE_PAGE)
+                page = await services.messages.list_messages(chat_id, limit=JUMP_PAGE)
         except SynergiaError as err:
             self.post_message(self.Failed(err))
             return
