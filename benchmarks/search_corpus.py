@@ -39,7 +39,7 @@ COMMON = "error"
 PHRASE = '"the error"'
 """Two common words in a row (the most common word, then ``COMMON``)."""
 ZIPF_S = 1.05
-VERSION = 1
+VERSION = 2
 """Bump when the corpus changes, so a cached copy of an older one is not reused."""
 
 
