@@ -24,6 +24,7 @@ CASES = {
     "chat-list": "benchmarks.case_chat_list",  # 8
     "reading-back": "benchmarks.case_reading",  # 9
     "message-cursor": "benchmarks.case_cursor",  # 10
+    "search": "benchmarks.case_search",  # 11
 }
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
 

@@ -43,8 +43,9 @@ def render_item(type_, obj, autogen_context):
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    """Leave the full-text index out of comparisons with the models (migration 0007 owns it):
-    SQLite's FTS5 tables and their shadow tables, PostgreSQL's ``search`` columns and indexes."""
+    """Leave the full-text index out of comparisons with the models (migrations 0007 and 0008
+    own it): SQLite's FTS5 tables and their shadow tables, PostgreSQL's ``search`` columns and
+    its indexes named ``*_search``."""
     if type_ == "table" and reflected and name and "_fts" in name:
         return False
     if type_ == "column" and reflected and name == "search":

@@ -129,3 +129,28 @@ def test_quick_first_token_benchmark_times_the_wire_and_the_screen_on_one_clock(
         # Stamps of two processes on one clock: an event never comes before its cause.
         assert min(row["samples"]) > 0 and min(row["baseline_samples"]) > 0, row
         assert row["budget_max"] is not None and row["budget_ratio"] is None
+
+
+def test_quick_search_benchmark_times_each_kind_of_query_and_the_import(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    env = {k: v for k, v in os.environ.items() if k != "SYNERGIA_BENCH_POSTGRES_URL"}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--only", "search", "--json", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = {row["name"]: row for row in json.loads(out.read_text())["rows"]}
+    for kind in ("common word", "rare word", "phrase of two common words", "no match"):
+        row = rows[f"SQLite: search, {kind}"]
+        assert row["samples"] and row["baseline_samples"], row
+        assert row["budget_max"] == 100
+    assert "0 hits shown" in rows["SQLite: search, no match"]["note"]
+    assert "7 matching messages" in rows["SQLite: search, rare word"]["note"]
+    imported = rows["SQLite: import (ChatGPT export)"]
+    assert imported["unit"] == "msg/s" and imported["median"] > 0

@@ -18,6 +18,7 @@ from synergia_tui.core.errors import NotFoundError, ValidationError
 from synergia_tui.core.search_query import Term, parse
 from synergia_tui.models import Message
 from synergia_tui.models.search import MARK_END, MARK_START
+from synergia_tui.repositories import search_postgres, search_sqlite
 from tests.conftest import settings_for
 from tests.support import one_path, run_commands
 
@@ -115,6 +116,42 @@ def test_the_best_match_comes_first_and_the_newest_among_equals(container):
     assert texts[-1].startswith("a long message")  # diluted: last
     shorts = [h for h in hits if h.snippet == f"{MARK_START}rust{MARK_END}"]
     assert len(shorts) == 2 and shorts[0].created_at > shorts[1].created_at  # a tie: newest first
+
+
+def test_ranked_a_window_at_a_time_every_hit_comes_once_and_only_the_users_own(
+    container, other_user, monkeypatch
+):
+    # Tiny windows, so that a handful of rows takes the paths a million messages take: many
+    # windows, the best matches of a window belonging to another user or to the trash, ties.
+    monkeypatch.setattr(search_sqlite, "WINDOW_MATCHES", 3)
+    monkeypatch.setattr(search_sqlite, "FIRST_K", 2)
+    monkeypatch.setattr(search_postgres, "WINDOW_MATCHES", 3)
+    monkeypatch.setattr(search_postgres, "FIRST_ROWS", 4)
+    mine = []
+    for i in range(6):
+        # The other user's and the deleted chat's matches are short: they rank first (their
+        # titles match too).
+        add_chat(other_user, f"Their walrus {i}", ["walrus", "walrus", "nothing"])
+        gone = add_chat(container, f"Gone walrus {i}", ["walrus", "walrus walrus"])
+        container.chats.delete_chat(gone)
+        mine.append(
+            add_chat(
+                container,
+                f"Mine {i}",
+                [f"a walrus among {'many ' * i}other words", "no match", "walrus too, once"],
+            )
+        )
+    everything = container.search.search("walrus", limit=200)
+    assert {h.chat_id for h in everything} == set(mine)
+    assert len(everything) == 12 and all(h.message_id for h in everything)  # each once
+    for size in (1, 5):  # pages follow on exactly, however small
+        pages = [
+            container.search.search("walrus", limit=size, offset=n) for n in range(0, 15, size)
+        ]
+        assert [h for page in pages for h in page] == everything
+    assert [(h.chat_id, h.message_id) for h in everything] == list(
+        dict.fromkeys((h.chat_id, h.message_id) for h in everything)
+    )
 
 
 def test_snippets_mark_the_match_in_a_long_message(container):
