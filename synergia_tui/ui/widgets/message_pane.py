@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from synergia_tui.services.facade import AsyncServices
 
 MESSAGE_PAGE = 8  # a few screens of replies: opening a chat of 10,000 messages mounts only these
-JUMP_PAGE = 8
+JUMP_PAGE = 6
 """The page a new window starts with (opening a chat, home/end, a jump to a message): what
 fills the view at once; the pages beyond follow as loads ahead."""
 AHEAD_SCREENS = 1.0
