@@ -314,6 +314,10 @@ def test_n_and_shift_n_step_through_the_matches_of_the_path_in_reading_order(con
     assert step("kettle", chat, start=ids[4]) is None  # the last one: nothing below
     assert step("kettle", chat, start=ids[4], direction=-1) == ids[2]
     assert step("kettle", chat, direction=-1) == ids[4]  # from the newest
+    # From what is on screen (no message selected): its first message counts too.
+    assert step("kettle", chat, start=ids[2], inclusive=True) == ids[2]
+    assert step("kettle", chat, start=ids[3], inclusive=True) == ids[4]
+    assert step("kettle", chat, start=ids[2], direction=-1, inclusive=True) == ids[2]
     assert step('"kettle boils"', chat) == ids[2]
     assert step("kett*", chat, start=ids[2]) == ids[4]
     assert step("absent", chat) is None

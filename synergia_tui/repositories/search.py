@@ -57,9 +57,11 @@ class SearchRepository:
         *,
         start: MessageCursor | None,
         direction: int,
+        inclusive: bool = False,
     ) -> uuid.UUID | None:
         """The first message of the chat's path after ``start`` (``direction`` 1) or before
-        it (-1) that matches ``terms`` (None: from the chat's first, or its newest, message)."""
+        it (-1) that matches ``terms`` (None: from the chat's first, or its newest, message;
+        ``inclusive``: ``start`` itself counts)."""
         sqlite = self.session.get_bind().dialect.name == "sqlite"
         newer = direction > 0
         order = "" if newer else " DESC"
@@ -67,7 +69,8 @@ class SearchRepository:
             beyond = ""
         else:
             op = ">" if newer else "<"
-            beyond = f"AND (m.created_at {op} :at OR (m.created_at = :at AND m.id {op} :id))"
+            at_start = op + "=" if inclusive else op
+            beyond = f"AND (m.created_at {op} :at OR (m.created_at = :at AND m.id {at_start} :id))"
         if sqlite:
             sql = f"""
                 SELECT m.id FROM messages m

@@ -58,10 +58,12 @@ class SearchService:
         *,
         start: uuid.UUID | None = None,
         direction: int = 1,
+        inclusive: bool = False,
     ) -> uuid.UUID | None:
         """The next message (``direction`` 1, reading down) or previous one (-1) on the chat's
         path after message ``start`` that matches ``query`` (from the chat's first or newest
-        message when ``start`` is None); None when there is none that way (``n``/``N``)."""
+        message when ``start`` is None; with ``inclusive``, ``start`` itself counts); None when
+        there is none that way (``n``/``N``)."""
         terms = _terms(query)
         with self.db.unit_of_work() as uow:
             find_chat(uow, self.user_id, chat_id)
@@ -71,4 +73,6 @@ class SearchService:
                 if message is None or message.chat_id != chat_id:
                     raise NotFoundError(f"Message {start} is not in this chat")
                 cursor = MessageCursor(message.created_at, message.id)
-            return uow.search.next_on_path(chat_id, terms, start=cursor, direction=direction)
+            return uow.search.next_on_path(
+                chat_id, terms, start=cursor, direction=direction, inclusive=inclusive
+            )

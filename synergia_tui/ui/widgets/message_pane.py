@@ -31,7 +31,7 @@ from textual.widgets import Static
 
 from synergia_tui.core.errors import SynergiaError
 from synergia_tui.core.pages import MessageCursor
-from synergia_tui.core.search_marks import find_matches, pattern_for
+from synergia_tui.core.search_marks import pattern_for
 from synergia_tui.core.search_query import parse
 from synergia_tui.ui.messages import Activity, WidgetsDropped
 from synergia_tui.ui.widgets.message_view import MessageView
@@ -332,19 +332,17 @@ class MessagePane(VerticalScroll):
         services = self.services
         if services is None or services.search is None:
             return
+        # From the selected message; with none, from what is on screen, its first (or last)
+        # message included. The database finds the match: a message is never scanned here.
         current = self.selected_view()
         start = current.message.id if current is not None else None
         if current is None:
             shown = self._shown_views() or self.views
-            for view in shown if direction > 0 else shown[::-1]:
-                if find_matches(view.message.content, self._highlight):
-                    self.select(view)
-                    return
             if shown:
-                start = shown[-1 if direction > 0 else 0].message.id
+                start = shown[0 if direction > 0 else -1].message.id
         try:
             found = await services.search.next_match(
-                query, chat_id, start=start, direction=direction
+                query, chat_id, start=start, direction=direction, inclusive=current is None
             )
             page = None
             if found is not None and all(v.message.id != found for v in self.views):
