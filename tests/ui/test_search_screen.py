@@ -5,16 +5,16 @@ cursor. Checked on what the screen shows and what is selected, over a real SQLit
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from synergia_tui.models import Message
 from synergia_tui.ui.screens.search import SearchScreen
 from synergia_tui.ui.widgets.message_view import RenderedSegment
-from tests.support import one_path
+from tests.test_search import START
+from tests.test_search import add_chat as add_search_chat
 from tests.ui.conftest import notifications, screen_text, settle
 from tests.ui.test_reply_engine import wait_until
 
-START = datetime(2025, 3, 1, tzinfo=UTC)
 LONG = 400
 WALRUS_AT = (40, 250, 390)  # the messages of the long chat that mention the walrus
 
@@ -25,21 +25,10 @@ def long_chat_text(i: int) -> str:
     return f"Message {i}: nothing to see here, only words and more words."
 
 
-def add_chat(container, title, texts, *, start=START):
-    chat = container.chats.create_chat(title=title)
-    rows = [
-        Message(
-            chat_id=chat.id,
-            role="user" if i % 2 == 0 else "assistant",
-            content=text,
-            created_at=start + timedelta(seconds=i),
-        )
-        for i, text in enumerate(texts)
-    ]
-    with container.db.unit_of_work(write=True) as uow:
-        uow.session.add_all(one_path(rows))
-        uow.commit()
-    return chat.id, [row.id for row in rows]
+def add_chat(container, title, texts):
+    """A chat holding ``texts`` (see ``tests.test_search``), and its messages' ids in order."""
+    chat_id = add_search_chat(container, title, texts)
+    return chat_id, [m.id for m in container.messages.list_messages(chat_id, limit=500).messages]
 
 
 async def search_for(pilot, query: str) -> SearchScreen:
@@ -76,7 +65,7 @@ async def test_ctrl_f_finds_a_message_deep_in_a_long_chat_and_lands_on_it(
     make_app, ui_container, a_model
 ):
     long_id, ids = add_chat(ui_container, "Sea creatures", [long_chat_text(i) for i in range(LONG)])
-    add_chat(ui_container, "Other", ["no such animal here"], start=START + timedelta(days=1))
+    add_chat(ui_container, "Other", ["no such animal here"])
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

@@ -112,7 +112,8 @@ class SearchScreen(ModalScreen[SearchChoice | None]):
     #search-status {
         color: $text-muted;
         padding: 0 1;
-        height: 1;
+        height: auto;
+        max-height: 3;
         &.-error {
             color: $error;
             text-style: bold;
