@@ -17,6 +17,7 @@ from synergia_tui.models.ai_model import AIModelRead
 from synergia_tui.services.facade import AsyncServices
 from synergia_tui.ui.screens.confirm import ConfirmScreen
 from synergia_tui.ui.screens.model_form import ModelFormScreen
+from tests.ui.conftest import wait_until
 from tests.ui.test_model_picker import add, force_text, screen_text, settle, steady_cursor
 
 UNSET = object()
@@ -339,8 +340,18 @@ class TestLook:
             await settle(pilot)
             fill(pilot.app, name="gpt-4o-mini", api_model="gpt-4o-mini", price="-1")
             await save(pilot)
+            await wait_until(pilot, lambda: error_under(pilot.app, "price") != "", "price error")
             fill(pilot.app, price="0.15")
             await save(pilot)  # now the name clash, found by the service
+            await wait_until(
+                pilot,
+                lambda: (
+                    "already exists" in error_under(pilot.app, "name")
+                    and error_under(pilot.app, "price") == ""
+                ),
+                "the name clash shown, the price error gone",
+            )
+            await settle(pilot)
             steady_cursor(pilot.app)
 
         app = FormHost(services)

@@ -7,7 +7,6 @@ screen (sidebar marks, status bar, message headers), notifications, and the rows
 # ruff: noqa: F811
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 
 import pytest
@@ -21,9 +20,8 @@ from synergia_tui.ui.screens.model_picker import ModelPickerScreen
 from synergia_tui.ui.widgets.chat_column import BUSY
 from synergia_tui.ui.widgets.chat_sidebar import LIVE_MARK
 from tests.fake_provider_server import Script, fake_provider  # noqa: F401
-from tests.ui.conftest import notifications, screen_text, settle
+from tests.ui.conftest import notifications, screen_text, settle, wait_until
 
-WAIT_S = 20.0
 REPLYING = "replying (esc stops)"
 
 
@@ -69,14 +67,6 @@ def slow_reply(fake_provider, stem: str = "part", count: int = 60, rate: float =
 
 
 # -- looking ----------------------------------------------------------------------------------
-
-
-async def wait_until(pilot, condition, what: str, timeout: float = WAIT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not so after {timeout:.0f} s")
-        await pilot.pause(0.02)
 
 
 def live_words(screen) -> int:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from decimal import Decimal
 
 import pytest
@@ -14,7 +13,7 @@ from textual.widgets import Markdown
 from synergia_tui.models import AIModelCreate
 from synergia_tui.ui.widgets.message_view import RenderedSegment
 from tests.fake_provider_server import Script, fake_provider  # noqa: F401
-from tests.ui.conftest import notifications, screen_text, settle
+from tests.ui.conftest import notifications, screen_text, settle, wait_until
 
 
 @pytest.fixture
@@ -31,14 +30,6 @@ def served_model(ui_container, fake_provider, monkeypatch):
             output_price_per_million_tokens=Decimal("2"),
         )
     )
-
-
-async def wait_until(pilot, condition, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.02)
 
 
 def live_text(screen) -> str:

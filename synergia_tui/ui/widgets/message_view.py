@@ -378,6 +378,8 @@ class MessageView(Vertical):
         self._last_flush = time.monotonic()
         if not self._pending:
             return
+        if not self.is_attached or not self.query_children(Markdown):
+            return  # the view is being unmounted (its text is kept in ``_streamed``)
         chunk = neutralize("".join(self._pending))
         self._pending.clear()
         segment = self.markdown
@@ -396,7 +398,9 @@ class MessageView(Vertical):
 
     async def _freeze(self, segment: Markdown) -> None:
         """Replace a closed segment by the lines it draws."""
-        if segment is self.markdown:
+        if segment.parent is not self or not self.is_attached:
+            return  # removed meanwhile (joined again by a redraw, or the view left the window)
+        if segment is self.query_children(Markdown).last():
             return  # the stream ended and the segments were joined again meanwhile
         if isinstance(segment, MessageMarkdown) and not segment.settled:
             self.call_after_refresh(self._freeze, segment)  # its last blocks are on their way
