@@ -107,7 +107,7 @@ def build(settings: Settings) -> Container:
     engine = create_db_engine(settings.database_url)
     use_partial_indexes(engine.dialect.name)
     db = Database(engine)
-    user = settings.synergia_user
+    user = settings.owner
     owner = process_owner()
     return Container(
         settings=settings,

@@ -14,6 +14,7 @@ from sqlalchemy.engine import URL, make_url
 from synergia_tui.bootstrap import Container, build
 from synergia_tui.core import migrations
 from synergia_tui.core.config import Settings
+from tests.support import as_user, setup_test_users
 
 BACKENDS = ("sqlite", "postgresql")
 _ISOLATED_VARS = (
@@ -115,9 +116,11 @@ class PostgresDatabases:
 @pytest.fixture(scope="session")
 def postgres_databases() -> Iterator[PostgresDatabases]:
     server = postgres_server_or_skip()
+    setup_test_users(server, create=True)
     databases = PostgresDatabases(server)
     yield databases
     databases.drop_all()
+    setup_test_users(server, create=False)
 
 
 @pytest.fixture(scope="session")
@@ -166,8 +169,11 @@ def empty_db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
 
 
 def settings_for(url: URL, user: str = "alice") -> Settings:
+    """Settings for ``user``: on SQLite by SYNERGIA_USER, on PostgreSQL by logging in as the
+    user's own role (there the server decides who the session is)."""
     return Settings(
-        synergia_database_url=url.render_as_string(hide_password=False), synergia_user=user
+        synergia_database_url=as_user(url, user).render_as_string(hide_password=False),
+        synergia_user=user,
     )
 
 

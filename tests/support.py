@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -13,6 +14,7 @@ from typing import Any, NamedTuple
 from sqlalchemy.engine import URL
 
 from synergia_tui.bootstrap import Container
+from synergia_tui.core.team import ADMINS, MEMBERS
 from synergia_tui.models import AIModelCreate, AIModelRead
 
 
@@ -62,8 +64,61 @@ def add_model(
     )
 
 
+TEST_USERS = ("alice", "bob")
+"""On PostgreSQL, login roles made for the run (see ``tests/conftest.py``)."""
+
+
 def url_text(url: URL) -> str:
     return url.render_as_string(hide_password=False)
+
+
+def _role_sql(name: str, options: str) -> str:
+    return (
+        f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{name}') "
+        f"THEN CREATE ROLE {name} {options}; END IF; END $$"
+    )
+
+
+def setup_test_users(server: URL, *, create: bool) -> None:
+    """Make (or drop) the login roles tests connect as on PostgreSQL (``TEST_USERS``) on the
+    server at ``server`` (a superuser's URL): members and admins of a shared server, as people
+    are, never superusers, so row-level security holds them. The groups are migration 0009's."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if create:
+            for group in (MEMBERS, ADMINS):
+                conn.execute(text(_role_sql(group, "NOLOGIN NOBYPASSRLS")))
+            for name in TEST_USERS:
+                conn.execute(text(_role_sql(name, "LOGIN NOBYPASSRLS")))
+                conn.execute(text(f"GRANT {MEMBERS}, {ADMINS} TO {name}"))
+        else:
+            for name in TEST_USERS:
+                # Kept while a database this run did not make still refers to it.
+                with contextlib.suppress(Exception):
+                    conn.execute(text(f"DROP ROLE IF EXISTS {name}"))
+    engine.dispose()
+
+
+def past_policies(url: URL) -> URL:
+    """``url`` as the test server's superuser, whom row-level security does not hold: for
+    looking at what is stored, whoever owns it."""
+    if url.get_backend_name() != "postgresql":
+        return url
+    from sqlalchemy.engine import make_url
+
+    server = make_url(os.environ["SYNERGIA_TEST_POSTGRES_URL"])
+    return url.set(username=server.username, password=server.password)
+
+
+def as_user(url: URL, user: str = "alice") -> URL:
+    """``url`` for ``user``: on PostgreSQL, logging in as the user's role (one of
+    ``TEST_USERS``); SQLite URLs are the same for everyone (SYNERGIA_USER says who)."""
+    if url.get_backend_name() == "postgresql":
+        assert user in TEST_USERS, f"no test role {user!r}"
+        return url.set(username=user)
+    return url
 
 
 def synergia_env(**extra: str | None) -> dict[str, str]:
@@ -179,9 +234,14 @@ def run_steps(steps: list[tuple[list[str], dict[str, str | None], Path]]) -> lis
     return [Result(*r) for r in json.loads(result.stdout)]
 
 
-def run_commands(url: URL, *commands: list[str], cwd: Path | None = None) -> list[Result]:
-    """``run_steps`` for several commands against one database, as user alice."""
-    env: dict[str, str | None] = {"SYNERGIA_DATABASE_URL": url_text(url), "SYNERGIA_USER": "alice"}
+def run_commands(
+    url: URL, *commands: list[str], cwd: Path | None = None, user: str | None = "alice"
+) -> list[Result]:
+    """``run_steps`` for several commands against one database, as ``user`` (None: as ``url``
+    says, e.g. the database's owner)."""
+    env: dict[str, str | None] = {"SYNERGIA_DATABASE_URL": url_text(url)}
+    if user is not None:
+        env = {"SYNERGIA_DATABASE_URL": url_text(as_user(url, user)), "SYNERGIA_USER": user}
     return run_steps([(list(argv), env, cwd or REPO) for argv in commands])
 
 

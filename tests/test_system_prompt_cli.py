@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.fake_provider_server import Script, fake_provider  # noqa: F401
-from tests.support import REPO, run_commands, run_steps, run_synergia, url_text
+from tests.support import REPO, as_user, run_commands, run_steps, run_synergia, url_text
 
 KEY = "sk-system-secret-0123456789"
 
@@ -84,7 +84,7 @@ def test_chats_system_dash_reads_the_prompt_from_stdin(container, db_url, tmp_pa
         "-",
         input="You review code.\nBe kind.\n",
         cwd=tmp_path,
-        SYNERGIA_DATABASE_URL=url_text(db_url),
+        SYNERGIA_DATABASE_URL=url_text(as_user(db_url)),
         SYNERGIA_USER="alice",
     )
     assert result.returncode == 0, result.stderr
@@ -92,7 +92,7 @@ def test_chats_system_dash_reads_the_prompt_from_stdin(container, db_url, tmp_pa
 
 
 def test_prompts_lists_saves_shows_and_removes_presets(db_url):
-    env = {"SYNERGIA_DATABASE_URL": url_text(db_url), "SYNERGIA_USER": "alice"}
+    env = {"SYNERGIA_DATABASE_URL": url_text(as_user(db_url)), "SYNERGIA_USER": "alice"}
     steps = [
         (["prompts", "set", "terse", "Answer briefly."], env),
         (["prompts", "set", "review", "Review the code.\nList bugs first."], env),

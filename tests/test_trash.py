@@ -7,14 +7,14 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import create_engine, text, update
 from sqlmodel import col
 
 from synergia_tui.bootstrap import Container
 from synergia_tui.core.clock import utcnow
 from synergia_tui.core.errors import NotFoundError, ValidationError
 from synergia_tui.models import Chat, ChatRead
-from tests.support import add_model, run_commands
+from tests.support import add_model, past_policies, run_commands
 
 
 def _chat_with_replies(container: Container, title: str) -> ChatRead:
@@ -31,15 +31,20 @@ def _chat_with_replies(container: Container, title: str) -> ChatRead:
 
 
 def _count(container: Container, chat_id: uuid.UUID) -> tuple[int, int]:
-    """(chats, messages) rows stored for ``chat_id``, counted in SQL past every service."""
+    """(chats, messages) rows stored for ``chat_id``, counted in SQL past every service (and,
+    on PostgreSQL, past row-level security)."""
     # The id column is native uuid on PostgreSQL and CHAR(32) hex on SQLite.
     key: object = chat_id if container.db.backend == "postgresql" else chat_id.hex
-    with container.db.engine.connect() as conn:
-        chats = conn.execute(text("SELECT count(*) FROM chats WHERE id = :id"), {"id": key})
-        messages = conn.execute(
-            text("SELECT count(*) FROM messages WHERE chat_id = :id"), {"id": key}
-        )
-        return int(chats.scalar_one()), int(messages.scalar_one())
+    engine = create_engine(past_policies(container.db.engine.url))
+    try:
+        with engine.connect() as conn:
+            chats = conn.execute(text("SELECT count(*) FROM chats WHERE id = :id"), {"id": key})
+            messages = conn.execute(
+                text("SELECT count(*) FROM messages WHERE chat_id = :id"), {"id": key}
+            )
+            return int(chats.scalar_one()), int(messages.scalar_one())
+    finally:
+        engine.dispose()
 
 
 def _deleted_days_ago(container: Container, chat_id: uuid.UUID, days: int) -> None:

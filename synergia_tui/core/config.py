@@ -130,6 +130,17 @@ class Settings(BaseSettings):
         return URL.create("sqlite+pysqlite", database=str(self.sqlite_path))
 
     @property
+    def owner(self) -> str:
+        """Whose chats are shown and created. On SQLite, ``SYNERGIA_USER`` (the OS login name by
+        default). On PostgreSQL, the role the connection logs in as, which is ``current_user``
+        there: row-level security holds every session to it (see ``core/team.py``), and
+        ``SYNERGIA_USER`` is not asked."""
+        url = self.database_url
+        if url.get_backend_name() != "postgresql":
+            return self.synergia_user
+        return url.username or os.environ.get("PGUSER") or login_name()
+
+    @property
     def display_url(self) -> str:
         """The database URL with its password masked."""
         return self.database_url.render_as_string(hide_password=True)

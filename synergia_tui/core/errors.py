@@ -47,6 +47,10 @@ class StorageError(SynergiaError):
     """The database could not be reached or refused the work."""
 
 
+class PermissionDeniedError(SynergiaError):
+    """The database refused the user something their role may not do (PostgreSQL's 42501)."""
+
+
 class SchemaError(StorageError):
     """The database schema is not the revision this version of Synergia expects."""
 
@@ -118,6 +122,37 @@ SECRET_MIN = 4
 """Shorter registered secrets are left to the patterns: masking every "b" garbles the reason."""
 UNAVAILABLE = "Database unavailable: "
 """How every storage error made from a driver error starts."""
+
+
+PERMISSION_DENIED = "42501"
+"""PostgreSQL's SQLSTATE for a privilege the role does not have."""
+
+
+def is_permission_denied(exc: BaseException) -> bool:
+    """``exc`` (a driver or SQLAlchemy error) is the server refusing a privilege."""
+    original = getattr(exc, "orig", None) or exc
+    return getattr(original, "sqlstate", None) == PERMISSION_DENIED
+
+
+def permission_denied(exc: BaseException, user: str | None) -> PermissionDeniedError:
+    """The one line for a privilege refused to ``user``: the catalogue is kept by admins, the
+    schema by the database's owner, a user's tables are opened to them by ``db add-user``."""
+    reason = driver_reason(exc)
+    who = user or "this role"
+    if "table models" in reason:
+        return PermissionDeniedError(
+            f"only admins change the model catalogue, and {who} is not one "
+            f"(the server's owner runs `synergia db add-user {who} --admin`)"
+        )
+    if "schema" in reason:
+        return PermissionDeniedError(
+            f"{who} may not change the database schema: {reason} "
+            "(the database's owner runs `synergia db upgrade`)"
+        )
+    return PermissionDeniedError(
+        f"{who} may not use this database: {reason} (its owner runs `synergia db upgrade`, "
+        f"then `synergia db add-user {who}`)"
+    )
 
 
 def driver_reason(exc: BaseException, secrets: Iterable[str] | None = None) -> str:

@@ -27,6 +27,8 @@ from synergia_tui.core.errors import (
     SchemaError,
     StorageError,
     driver_reason,
+    is_permission_denied,
+    permission_denied,
     storage_error,
 )
 
@@ -66,6 +68,10 @@ def database_errors(url: URL) -> Iterator[None]:
     try:
         yield
     except (SQLAlchemyError, sqlite3.Error) as exc:
+        if is_permission_denied(exc):
+            # A user's role on a database not opened to it (no 0009 yet, or no db add-user).
+            denied = permission_denied(exc, url.username)
+            raise SchemaError(denied.message) from exc
         raise storage_error(exc, url) from exc
 
 
@@ -138,6 +144,8 @@ def _migrate(step: Callable[[Config, str], None], url: URL, revision: str) -> No
         # A script's own check (or bug) fails the migration like the database refusing it.
         # Its transaction was rolled back: the database is at the revision before it.
         reason = driver_reason(exc)
+        if is_permission_denied(exc):
+            reason += " (the database's owner migrates it, not a user's role)"
         log.error("migration %s failed: %s", failed, reason, exc_info=True)
         raise MigrationError(f"migration {failed} failed: {reason}", revision=failed) from exc
 

@@ -10,7 +10,13 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
 from synergia_tui.core.db import create_session_factory, create_writer_session_factory
-from synergia_tui.core.errors import ConflictError, driver_reason, storage_error
+from synergia_tui.core.errors import (
+    ConflictError,
+    driver_reason,
+    is_permission_denied,
+    permission_denied,
+    storage_error,
+)
 from synergia_tui.repositories import (
     ChatRepository,
     MessageRepository,
@@ -81,6 +87,10 @@ class UnitOfWork:
             raise ConflictError(
                 f"The change conflicts with stored data: {describe_database_error(exc)}"
             ) from exc
+        if isinstance(exc, SQLAlchemyError) and is_permission_denied(exc):
+            denied = permission_denied(exc, self.session.get_bind().engine.url.username)
+            log.info("permission denied: %s", denied)
+            raise denied from exc
         if isinstance(exc, SQLAlchemyError):
             error = storage_error(exc, self.session.get_bind().engine.url)
             log.warning("database error: %s", error)

@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 
 from synergia_tui.core import migrations
+from tests.support import setup_test_users
 
 PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None)
 
@@ -112,6 +113,7 @@ def private_cluster() -> Iterator[PrivateCluster]:
         pytest.skip("no PostgreSQL server binaries here")
     cluster = PrivateCluster()
     cluster.start()
+    setup_test_users(cluster.server_url, create=True)  # dropped with the cluster
     yield cluster
     cluster.remove()
 

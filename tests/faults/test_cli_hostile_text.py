@@ -24,7 +24,7 @@ from synergia_tui.core.logging import configure_logging
 from tests.conftest import settings_for
 from tests.fake_provider_server import Script, fake_provider  # noqa: F401
 from tests.faults.conftest import add_fake_model, synergia_command_env
-from tests.support import SYNERGIA, add_model, run_commands, url_text
+from tests.support import SYNERGIA, add_model, as_user, run_commands, url_text
 
 CLEAR_SCREEN = "\x1b[2J"
 SET_TITLE = "\x1b]0;pwned\x07"
@@ -60,7 +60,7 @@ def hostile_chat(tmp_path: Path) -> tuple[URL, str]:
 
 def _pipe(url: URL, *argv: str) -> subprocess.CompletedProcess[bytes]:
     """The real command with stdout on a pipe (as in `synergia … | head`)."""
-    env = synergia_command_env(SYNERGIA_DATABASE_URL=url_text(url), SYNERGIA_USER="alice")
+    env = synergia_command_env(SYNERGIA_DATABASE_URL=url_text(as_user(url)), SYNERGIA_USER="alice")
     return subprocess.run(
         [str(SYNERGIA), *argv], env=env, capture_output=True, timeout=60, check=False
     )

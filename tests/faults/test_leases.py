@@ -42,7 +42,7 @@ AUDIT = {
         "CREATE TABLE errors_seen (message_id uuid, error text)",
         "CREATE FUNCTION record_error() RETURNS trigger AS $$ BEGIN"
         " INSERT INTO errors_seen VALUES (NEW.id, NEW.error); RETURN NEW; END $$"
-        " LANGUAGE plpgsql",
+        " LANGUAGE plpgsql SECURITY DEFINER",  # the audit is the test's, not the user's
         "CREATE TRIGGER errors_seen_on_update AFTER UPDATE OF status ON messages"
         " FOR EACH ROW WHEN (NEW.status = 'error') EXECUTE FUNCTION record_error()",
     ],

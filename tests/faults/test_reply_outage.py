@@ -241,11 +241,13 @@ def test_ask_keeps_printing_through_an_outage_and_the_next_start_stores_the_jour
 async def test_postgresql_on_a_full_disk_mid_reply_loses_no_word(fake_provider, tmp_path):
     """The server's own disk fills up mid-reply (its data folder on a small tmpfs)."""
     from tests.faults.conftest import PrivateCluster
+    from tests.support import setup_test_users
 
     with small_filesystem("64m") as disk:
         os.chown(disk, *_postgres_ids())
         cluster = PrivateCluster(base=disk)
         cluster.start()
+        setup_test_users(cluster.server_url, create=True)
         try:
             url = cluster.create_database()
             container = build(settings_for(url))
