@@ -43,13 +43,16 @@ def render_item(type_, obj, autogen_context):
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    """Leave the full-text index out of comparisons with the models (migrations 0007 and 0008
-    own it): SQLite's FTS5 tables and their shadow tables, PostgreSQL's ``search`` columns and
-    its indexes named ``*_search``."""
+    """Leave out of comparisons with the models what belongs to the database alone: the
+    full-text index (migrations 0007 and 0008: SQLite's FTS5 tables and their shadow tables,
+    PostgreSQL's ``search`` columns and its indexes named ``*_search``) and PostgreSQL's
+    ``messages.user_id`` (0009)."""
     if type_ == "table" and reflected and name and "_fts" in name:
         return False
     if type_ == "column" and reflected and name == "search":
         return False
+    if type_ == "column" and reflected and name == "user_id" and obj.table.name == "messages":
+        return False  # PostgreSQL's owner of a message, for its policy (migration 0009)
     return not (type_ == "index" and reflected and name and name.endswith("_search"))
 
 

@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
+from typing import Any
 
 from synergia_tui.bootstrap import Container, build
 from synergia_tui.cli.output import (
@@ -134,8 +135,77 @@ def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
 # -- db ------------------------------------------------------------------------------------
 
 
+TEAM_COMMANDS = {"add-user", "remove-user", "users"}
+
+
+def _team(args: argparse.Namespace, container: Container) -> int:
+    """``db add-user`` / ``remove-user`` / ``users``, run by whoever keeps the server."""
+    from synergia_tui.services.team import TeamService
+
+    team = TeamService(container.db)
+    sub = args.db_command
+    if sub == "users":
+        users = team.users()
+        if args.json:
+            print_json([_role_row(user) for user in users])
+        else:
+            print_table(
+                ["name", "admin", "login", "sees every chat"],
+                [
+                    [u.name, _yes(u.admin), _yes(u.can_login), _yes(u.sees_everything)]
+                    for u in users
+                ],
+            )
+        return 0
+    if sub == "remove-user":
+        role = team.remove_user(args.name)
+        print(
+            f"removed {one_line(role.name)}: may no longer open this database "
+            "(the login role and its chats stay; `db add-user` gives them back)"
+        )
+        return 0
+    change = team.add_user(args.name, admin=args.admin)
+    user = change.user
+    what = "admin" if user.admin else "member"
+    if change.created:
+        print(
+            f"added {user.name} ({what}): a new login role; give it a password in psql with "
+            f"\\password {user.name} (or let it log in by peer or certificate)"
+        )
+    elif change.was_member and (change.was_admin or not args.admin):
+        print(f"{user.name} was already a user ({what})")
+    else:
+        print(f"added {user.name} ({what}): an existing login role")
+    if user.sees_everything:
+        print(
+            f"warning: {user.name} is a superuser or bypasses row-level security: "
+            "they see every user's chats",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _role_row(role: Any) -> dict[str, object]:
+    return {
+        "name": role.name,
+        "admin": role.admin,
+        "can_login": role.can_login,
+        "sees_every_chat": role.sees_everything,
+    }
+
+
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     url = settings.database_url
+    if args.db_command in TEAM_COMMANDS:
+        container = _container(settings)  # users of a database that is at the schema's head
+        try:
+            return _team(args, container)
+        finally:
+            container.close()
     container = _container(settings, check_schema=False)
     try:
         engine = container.db.engine

@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     health = commands.add_parser("health", help="check the database; exit 0 healthy, 1 not")
     health.add_argument("--json", action="store_true", help="machine-readable output")
 
-    db = commands.add_parser("db", help="database migrations")
+    db = commands.add_parser("db", help="database migrations and users")
     db_cmd = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
     db_cmd.add_parser("upgrade", help="migrate to the newest schema").add_argument(
         "revision", nargs="?", default="head"
@@ -105,6 +105,18 @@ def build_parser() -> argparse.ArgumentParser:
     db_cmd.add_parser("history", help="list the migrations")
     reset = db_cmd.add_parser("reset", help="drop everything and migrate from scratch")
     reset.add_argument("--yes", action="store_true", help="confirm that all data is deleted")
+    add_user = db_cmd.add_parser(
+        "add-user", help="PostgreSQL: make a login role a user of this database"
+    )
+    add_user.add_argument("name", help="the role (created when the server has none)")
+    add_user.add_argument(
+        "--admin", action="store_true", help="may also change the model catalogue"
+    )
+    db_cmd.add_parser(
+        "remove-user", help="PostgreSQL: a user no longer opens this database"
+    ).add_argument("name")
+    users = db_cmd.add_parser("users", help="PostgreSQL: list the users of this database")
+    users.add_argument("--json", action="store_true", help="machine-readable output")
 
     models = commands.add_parser("models", help="the model catalogue")
     models_cmd = models.add_subparsers(dest="models_command", required=True, parser_class=_Parser)

@@ -144,6 +144,11 @@ def permission_denied(exc: BaseException, user: str | None) -> PermissionDeniedE
             f"only admins change the model catalogue, and {who} is not one "
             f"(the server's owner runs `synergia db add-user {who} --admin`)"
         )
+    if "role" in reason:  # "permission denied to create role", "must have admin option on role"
+        return PermissionDeniedError(
+            f"{who} may not manage users: {reason} (the server's owner, or a role with "
+            "CREATEROLE, runs `synergia db add-user`)"
+        )
     if "schema" in reason:
         return PermissionDeniedError(
             f"{who} may not change the database schema: {reason} "

@@ -5,6 +5,7 @@ from synergia_tui.repositories.chats import ChatCursor, ChatRepository
 from synergia_tui.repositories.messages import MessageRepository
 from synergia_tui.repositories.models import ModelRepository
 from synergia_tui.repositories.presets import PresetRepository
+from synergia_tui.repositories.roles import Role, RoleRepository
 from synergia_tui.repositories.search import SearchRepository
 from synergia_tui.repositories.transfer import TransferRepository
 
@@ -15,6 +16,8 @@ __all__ = [
     "MessageRepository",
     "ModelRepository",
     "PresetRepository",
+    "Role",
+    "RoleRepository",
     "SearchRepository",
     "TransferRepository",
 ]

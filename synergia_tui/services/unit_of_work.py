@@ -22,6 +22,7 @@ from synergia_tui.repositories import (
     MessageRepository,
     ModelRepository,
     PresetRepository,
+    RoleRepository,
     SearchRepository,
 )
 
@@ -63,6 +64,7 @@ class UnitOfWork:
         self.messages = MessageRepository(session)
         self.presets = PresetRepository(session)
         self.search = SearchRepository(session)
+        self.roles = RoleRepository(session)
 
     def __enter__(self) -> UnitOfWork:
         return self
