@@ -46,9 +46,11 @@ def include_object(obj, name, type_, reflected, compare_to):
     """Leave out of comparisons with the models what belongs to the database alone: the
     full-text index (migrations 0007 and 0008: SQLite's FTS5 tables and their shadow tables,
     PostgreSQL's ``search`` columns and its indexes named ``*_search``) and PostgreSQL's
-    ``messages.user_id`` (0009)."""
+    ``messages.user_id`` (0009) and ``sync_channels`` (0010)."""
     if type_ == "table" and reflected and name and "_fts" in name:
         return False
+    if type_ == "table" and reflected and name == "sync_channels":
+        return False  # PostgreSQL's live-sync channels (migration 0010)
     if type_ == "column" and reflected and name == "search":
         return False
     if type_ == "column" and reflected and name == "user_id" and obj.table.name == "messages":

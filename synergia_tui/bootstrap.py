@@ -22,6 +22,7 @@ from synergia_tui.services import (
     ModelService,
 )
 from synergia_tui.services.conversation import ConversationService
+from synergia_tui.services.live_sync import Changed, LiveSync
 from synergia_tui.services.presets import PresetService
 from synergia_tui.services.replies import Recovery, ReplyService
 from synergia_tui.services.search import SearchService
@@ -55,7 +56,13 @@ class Container:
             replies=self.replies,
             conversation=self.conversation,
             reply_store=self.reply_store,
+            live_sync=self.live_sync,
         )
+
+    def live_sync(
+        self, on_change: Callable[[Changed], object], on_state: Callable[[bool], object]
+    ) -> LiveSync:
+        return LiveSync(self.settings.database_url, on_change, on_state)
 
     def reply_store(
         self,

@@ -15,7 +15,7 @@ from __future__ import annotations
 MEMBERS = "synergia_member"
 ADMINS = "synergia_admin"
 
-USER_TABLES = ("chats", "messages", "prompts")
+USER_TABLES = ("chats", "messages", "prompts", "sync_channels")
 """Tables whose rows belong to one user: row-level security, enabled and forced (see 0009).
 A later table that holds a user's rows is added here, and to a migration's policies."""
 

@@ -17,6 +17,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 from synergia_tui.services.chats import ChatService
 from synergia_tui.services.conversation import ConversationService
 from synergia_tui.services.health import HealthService
+from synergia_tui.services.live_sync import LiveSync
 from synergia_tui.services.messages import MessageService
 from synergia_tui.services.models import ModelService
 from synergia_tui.services.presets import PresetService
@@ -192,6 +193,7 @@ class AsyncServices:
         replies: ReplyService | None = None,
         conversation: ConversationService | None = None,
         reply_store: Callable[..., ReplyStore] | None = None,
+        live_sync: Callable[..., LiveSync] | None = None,
         max_workers: int = 4,
     ) -> None:
         self._executor = ThreadPoolExecutor(
@@ -210,6 +212,8 @@ class AsyncServices:
         # Makes the store live replies are written through (see services.streaming); it runs
         # its own calls on threads of its own, so a database that hangs never holds this pool.
         self.reply_store = reply_store
+        # Makes the watcher that tells the app of other sessions' changes (see live_sync).
+        self.live_sync = live_sync
 
     def shutdown(self) -> None:
         """Finish the calls already submitted (e.g. storing a stopped reply), then stop."""

@@ -116,8 +116,10 @@ class SynergiaApp(App[int]):
         terminate: Callable[[int], object] = os._exit,
         first_page: Callable[[int], list[ChatTitle] | None] | None = None,
         open_at: tuple[str, str | None] | None = None,
+        live_sync: bool = True,
     ) -> None:
         super().__init__()
+        self.live_sync = live_sync
         if settings is None and services is None and settings_loader is None:
             raise ValueError("SynergiaApp needs settings, a settings loader or services")
         self.settings = settings
@@ -148,6 +150,7 @@ class SynergiaApp(App[int]):
             health_interval=self.health_interval,
             offer_first_run=self.offer_first_run,
             open_at=self.open_at,
+            live_sync=self.live_sync,
             **kwargs,
         )
 

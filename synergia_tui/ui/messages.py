@@ -6,6 +6,7 @@ Declared here, apart from both, so a screen never imports the app (import-linter
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -70,3 +71,18 @@ class WidgetsDropped(Message):
 class Activity(Message):
     """Up, to the app: something is being shown at the user's request (a chat opening, older
     messages), so this is not a quiet moment for a full garbage collection."""
+
+
+@dataclass
+class SyncChanged(Message):
+    """From the live-sync thread to the main screen: another session changed these chats
+    (None: it cannot say which; everything shown is read again)."""
+
+    chats: frozenset[uuid.UUID] | None
+
+
+@dataclass
+class SyncState(Message):
+    """From the live-sync thread to the main screen: whether it is watching the database."""
+
+    up: bool

@@ -67,6 +67,7 @@ def make_app(services: AsyncServices, ui_container: Container) -> Callable[..., 
         kwargs.setdefault("clock", clock_after(ui_container))
         kwargs.setdefault("version", TEST_VERSION)
         kwargs.setdefault("health_interval", None)
+        kwargs.setdefault("live_sync", False)  # tests/ui/test_live_sync.py turns it on
         return SynergiaApp(services=services, **kwargs)
 
     return make

@@ -22,7 +22,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Markdown
 
-from synergia_tui.core.errors import StorageError, SynergiaError
+from synergia_tui.core.errors import NotFoundError, StorageError, SynergiaError
 from synergia_tui.core.safe_text import neutralize, one_line
 from synergia_tui.ui.clipboard import copy_text
 from synergia_tui.ui.format import format_retry
@@ -31,6 +31,8 @@ from synergia_tui.ui.messages import (
     DatabaseUnavailable,
     FirstPage,
     SetAsideLoadedObjects,
+    SyncChanged,
+    SyncState,
 )
 from synergia_tui.ui.screens.code_blocks import copy_a_code_block
 from synergia_tui.ui.screens.confirm import ask
@@ -52,10 +54,13 @@ if TYPE_CHECKING:
     # Type names only: the models and services import SQLAlchemy, which loads after first paint.
     from synergia_tui.models import AIModelRead, ChatRead
     from synergia_tui.services.facade import AsyncServices
+    from synergia_tui.services.live_sync import LiveSync
     from synergia_tui.ui.screens.search import SearchChoice
 
 NO_CHAT = "No chat open. Type a prompt below to start one, or pick a chat on the left."
 NOT_READY = "The database is still opening; try again in a moment."
+SYNC_PAGE = 8
+"""How many of the open chat's newest messages are read again when another session changed it."""
 
 
 class MainScreen(Screen[None]):
@@ -91,9 +96,15 @@ class MainScreen(Screen[None]):
         chat_page: int = CHAT_PAGE,
         offer_first_run: bool = False,
         open_at: tuple[str, str | None] | None = None,
+        live_sync: bool = True,
     ) -> None:
         super().__init__()
         self.open_at = open_at
+        self.live_sync = live_sync
+        """Watch for other sessions' changes (see ``services.live_sync``)."""
+        self._watcher: LiveSync | None = None
+        self._sync_pending: frozenset[uuid.UUID] | None | bool = False  # False: nothing
+        self._syncing = False
         """A chat (and a message in it) to open once the database is up: ``--chat``, by id
         or unique prefix."""
         self.clock = clock
@@ -202,6 +213,78 @@ class MainScreen(Screen[None]):
         self.check_health()
         if self.health_interval:
             self.set_interval(self.health_interval, self.check_health)
+        self._start_live_sync(services)
+
+    # -- live sync: other sessions' changes --------------------------------------------------
+
+    def _start_live_sync(self, services: AsyncServices) -> None:
+        if not self.live_sync or services.live_sync is None or self._watcher is not None:
+            return
+        # post_message is safe from another thread; the watcher never touches the screen.
+        self._watcher = services.live_sync(
+            lambda chats: self.post_message(SyncChanged(chats)),
+            lambda up: self.post_message(SyncState(up)),
+        )
+        self._watcher.start()
+
+    def on_unmount(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
+
+    def on_sync_state(self, message: SyncState) -> None:
+        self.status_bar.live = message.up
+
+    def on_sync_changed(self, message: SyncChanged) -> None:
+        pending = self._sync_pending
+        if pending is False:
+            self._sync_pending = message.chats
+        elif pending is not None and message.chats is not None:
+            self._sync_pending = pending | message.chats  # type: ignore[operator]
+        else:
+            self._sync_pending = None
+        if not self._syncing:
+            self._syncing = True
+            self._sync_worker()
+
+    @work(group="sync")
+    async def _sync_worker(self) -> None:
+        """Read again what other sessions changed, one round at a time (news arriving
+        meanwhile is gathered for the next round)."""
+        try:
+            while self._sync_pending is not False:
+                chats = self._sync_pending
+                self._sync_pending = False
+                await self._take_stored(chats)  # type: ignore[arg-type]
+        finally:
+            self._syncing = False
+
+    async def _take_stored(self, chats: frozenset[uuid.UUID] | None) -> None:
+        services = self._services_or_none(quiet=True)
+        if services is None or not self.is_attached:
+            return
+        self.sidebar.take_stored()
+        chat = self.current_chat
+        if chat is None or (chats is not None and chat.id not in chats):
+            return
+        try:
+            fresh = await services.chats.get_chat(chat.id)
+            page = await services.messages.list_messages(chat.id, limit=SYNC_PAGE)
+        except NotFoundError:
+            self.notify("This chat was deleted in another session.", severity="warning")
+            return
+        except SynergiaError:
+            return  # the status bar says why; the next change (or reconnect) reads again
+        if self.current_chat is None or self.current_chat.id != chat.id:
+            return  # the user moved on meanwhile
+        if (fresh.title, fresh.system_prompt, fresh.model_id) != (
+            chat.title,
+            chat.system_prompt,
+            chat.model_id,
+        ):
+            self.current_chat = fresh
+        local = {live.message.id for live in self.engine.live.values() if live.message}
+        await self.pane.take_stored(page.messages, local=local)
 
     async def on_database_unavailable(self, message: DatabaseUnavailable) -> None:
         """The database could not be opened (unreachable, schema behind, ...)."""

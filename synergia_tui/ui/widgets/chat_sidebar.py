@@ -374,6 +374,32 @@ class ChatSidebar(Vertical):
         self.chats.insert(0, chat)
         self._rebuild(select=chat.id)
 
+    @work(group="chats-sync", exclusive=True)
+    async def take_stored(self) -> None:
+        """Another session changed this user's chats: read the chats shown again (as many as
+        are loaded, newest activity first) and show them, new, renamed, gone. The highlight
+        stays on its chat; nothing is redrawn when nothing changed."""
+        services = self.services
+        if services is None or self.load_failed:
+            return
+        generation = self._generation
+        listing = services.chats.list_trash if self.showing_trash else services.chats.list_chats
+        try:
+            page = await listing(limit=max(self.page_size, len(self.chats)), query=self._query)
+        except SynergiaError:
+            return  # the status bar says the database is down; the list stays as it was
+        if generation != self._generation:
+            return  # a load of another list went ahead meanwhile
+        if [(c.id, c.title, c.updated_at, c.model_name) for c in page.chats] == [
+            (c.id, c.title, c.updated_at, c.model_name) for c in self.chats
+        ]:
+            return
+        highlighted = self.highlighted_chat
+        self.now = self.clock()
+        self._cursor = page.next_cursor
+        self.show_chats(page.chats, has_more=page.next_cursor is not None, query=self._query)
+        self.select_chat(highlighted.id if highlighted is not None else None)
+
     def remove_chat(self, chat_id: uuid.UUID) -> None:
         self.chats = [chat for chat in self.chats if chat.id != chat_id]
         self._rebuild()

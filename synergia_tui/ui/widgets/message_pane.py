@@ -884,6 +884,55 @@ class MessagePane(VerticalScroll):
         self.total = self.first_index + place + 1
         return True
 
+    # -- what another session stored (live sync) ------------------------------------------------
+
+    async def take_stored(
+        self, newest: list[MessageRead], *, local: set[uuid.UUID] | frozenset[uuid.UUID]
+    ) -> None:
+        """Show the chat's newest messages as stored (``newest``, in reading order), when another
+        session changed the chat on screen: new ones are added at the end, one streaming there
+        grows here as it is saved, one that ended shows as it ended. Messages this process is
+        streaming (``local``) are its own business. Nothing moves when the reader is away from
+        the chat's end: the window reads the end again when they come back to it."""
+        if self.has_newer or self.chat_id is None:
+            return
+        for message in newest:
+            if message.id in local or message.chat_id != self.chat_id:
+                continue
+            view = next((v for v in self.views if v.message.id == message.id), None)
+            if view is None:
+                last = self.views[-1].message if self.views else None
+                if last is not None and (message.created_at, message.id.hex) < (
+                    last.created_at,
+                    last.id.hex,
+                ):
+                    continue  # older than what is shown: another branch, not news
+                view = await self.append_message(message)
+                if message.status == "streaming":
+                    self._streaming[message.id] = view
+                    await view.resume_stream(message.content)
+                continue
+            shown = view.message
+            if (shown.content, shown.status, shown.error) == (
+                message.content,
+                message.status,
+                message.error,
+            ):
+                continue
+            if message.status == "streaming":
+                if message.id not in self._streaming:
+                    self._streaming[message.id] = view
+                    await view.resume_stream(message.content)
+                elif message.content.startswith(shown.content):
+                    await view.append_stream(message.content[len(shown.content) :])
+                else:
+                    await view.resume_stream(message.content)
+                view.message = message
+            elif message.id in self._streaming:
+                await self.end_reply(message)
+            else:
+                await view.set_final(message)
+
     # -- a reply streaming into the chat on screen (the screen routes the engine's messages) --
 
     async def start_reply(self, message: MessageRead) -> None:

@@ -48,6 +48,8 @@ class StatusBar(Horizontal):
     saving_paused: reactive[str | None] = reactive(None)
     """Why replies cannot be saved right now (they keep streaming and are kept)."""
     retrying: reactive[str | None] = reactive(None)
+    live: reactive[bool | None] = reactive(None)
+    """Live sync: watching other sessions' changes (True), lost (False), not running (None)."""
     """The reply on screen waits to ask its provider again ("rate limited — retrying in 3 s")."""
 
     class DatabaseBack(Message):
@@ -141,6 +143,9 @@ class StatusBar(Horizontal):
     def watch_saving_paused(self) -> None:
         self._show_db()
 
+    def watch_live(self) -> None:
+        self._show_db()
+
     @property
     def database_down(self) -> bool:
         return self.health is not None and not self.health.database.reachable
@@ -167,6 +172,8 @@ class StatusBar(Horizontal):
                     text += f" · {report.problems[0]}"
             else:
                 text = f"{db.backend} ✖ unreachable"
+        if self.live is not None and (report is None or report.database.reachable):
+            text += " · live" if self.live else " · live sync off"
         if self.saving_paused is not None:
             text += " · saving paused, replies kept"
         widget.update(one_line(text))

@@ -1,0 +1,143 @@
+"""Live sync: what another session of the same user stores shows here without a keypress.
+
+The other session is a second set of services with connections of its own (as another host
+would have), on both backends: on PostgreSQL through ``LISTEN``/``NOTIFY`` as a real member
+role, on SQLite through ``PRAGMA data_version``. What it stores must show in the app on its own:
+new chats, renamed and deleted ones, and in the open chat a prompt and a reply streaming in as
+it is saved, then as it ended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from synergia_tui.bootstrap import Container, build
+from synergia_tui.models import AIModelCreate
+from synergia_tui.ui.app import SynergiaApp
+from tests.conftest import settings_for
+from tests.ui.conftest import TEST_VERSION, clock_after, screen_text, settle, wait_until
+
+SYNC_WAIT_S = 10.0
+"""Generous for a loaded CI machine; ``make bench`` measures the real delay."""
+
+
+@pytest.fixture
+def other_host(db_url) -> Iterator[Container]:  # type: ignore[no-untyped-def]
+    """Alice's services again, with connections of their own: her session on another host."""
+    built = build(settings_for(db_url))
+    yield built
+    built.close()
+
+
+def _app(container: Container) -> SynergiaApp:
+    return SynergiaApp(
+        services=container.async_services(),
+        clock=clock_after(container),
+        version=TEST_VERSION,
+        health_interval=None,
+        live_sync=True,
+    )
+
+
+def _titles(app: SynergiaApp) -> list[str]:
+    return [chat.title for chat in app.main_screen.sidebar.chats]
+
+
+async def test_another_sessions_chats_and_reply_show_here_as_they_are_saved(
+    container, other_host
+):
+    model = container.models.add_model(
+        AIModelCreate(name="m", provider="openai", api_model="gpt-4o-mini")
+    )
+    kept = container.chats.create_chat(title="Kept", model_id=model.id)
+    doomed = container.chats.create_chat(title="Doomed", model_id=model.id)
+    app = _app(container)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.main_screen
+        await wait_until(pilot, lambda: screen.status_bar.live is True, "live sync up")
+        assert " · live" in screen_text(app)
+        assert _titles(app) == ["Doomed", "Kept"]
+
+        # The chat list: new, renamed and deleted chats, without a key pressed.
+        elsewhere = other_host.chats.create_chat(title="From the other host", model_id=model.id)
+        await wait_until(
+            pilot, lambda: "From the other host" in _titles(app), "new chat", SYNC_WAIT_S
+        )
+        other_host.chats.rename_chat(kept.id, "Kept, renamed")
+        other_host.chats.delete_chat(doomed.id)
+        await wait_until(
+            pilot,
+            lambda: _titles(app) == ["From the other host", "Kept, renamed"],
+            "renamed and deleted",
+            SYNC_WAIT_S,
+        )
+
+        # The open chat: a prompt, then a reply growing as the other session saves it.
+        screen.open_chat(elsewhere)
+        await settle(pilot)
+        other_host.messages.add_user_message(elsewhere.id, "What is live sync?")
+        await wait_until(
+            pilot, lambda: "What is live sync?" in screen_text(app), "the prompt", SYNC_WAIT_S
+        )
+        reply = other_host.messages.start_reply(elsewhere.id, model.id)
+        other_host.messages.save_partial(reply.id, "Every word saved there")
+        await wait_until(
+            pilot,
+            lambda: "Every word saved there" in screen_text(app),
+            "the first words",
+            SYNC_WAIT_S,
+        )
+        other_host.messages.save_partial(reply.id, "Every word saved there shows here")
+        await wait_until(
+            pilot,
+            lambda: "Every word saved there shows here" in screen_text(app),
+            "more words",
+            SYNC_WAIT_S,
+        )
+        other_host.messages.finish_reply(
+            reply.id, content="Every word saved there shows here, as it is saved."
+        )
+        await wait_until(
+            pilot,
+            lambda: (
+                screen.pane.views[-1].message.status == "complete"
+                and "as it is saved." in screen_text(app)
+            ),
+            "the reply ended",
+            SYNC_WAIT_S,
+        )
+        views = screen.pane.views
+        assert [v.message.role for v in views] == ["user", "assistant"]
+        assert views[-1].shown_source == "Every word saved there shows here, as it is saved."
+        assert not views[-1].has_class("-streaming")
+        assert screen.engine.live == {}  # shown, not streamed, here
+
+
+async def test_what_this_session_does_itself_shows_once(container):
+    """The watcher hears this process's own writes too (SQLite's data_version counts every
+    other connection): they must not show twice."""
+    model = container.models.add_model(
+        AIModelCreate(name="m", provider="openai", api_model="gpt-4o-mini")
+    )
+    chat = container.chats.create_chat(title="Mine", model_id=model.id)
+    app = _app(container)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.main_screen
+        await wait_until(pilot, lambda: screen.status_bar.live is True, "live sync up")
+        screen.open_chat(chat)
+        await settle(pilot)
+        services = screen.services
+        assert services is not None
+        await services.messages.add_user_message(chat.id, "once")
+        await screen.pane.append_message(  # as the room does after storing a prompt
+            container.messages.list_messages(chat.id).messages[-1]
+        )
+        for _ in range(10):  # a few of the watcher's rounds
+            await pilot.pause(0.1)
+        await settle(pilot)
+        assert [v.message.content for v in screen.pane.views] == ["once"]
+        assert _titles(app) == ["Mine"]
