@@ -25,6 +25,7 @@ CASES = {
     "reading-back": "benchmarks.case_reading",  # 9
     "message-cursor": "benchmarks.case_cursor",  # 10
     "search": "benchmarks.case_search",  # 11
+    "live-sync": "benchmarks.case_sync",  # 12
 }
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
 

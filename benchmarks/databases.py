@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import secrets
 import tempfile
 import time
 import uuid
@@ -17,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from synergia_tui.bootstrap import Container, build
 from synergia_tui.core import migrations
 from synergia_tui.core.config import Settings, parse_database_url
+from synergia_tui.core.team import ADMINS, MEMBERS
 
 BENCH_USER = "bench"
 
@@ -27,6 +29,10 @@ class BenchDatabase:
 
     backend: str
     url: URL
+    owner_url: URL | None = None
+    """PostgreSQL: the database as its owner (the server's superuser), for what only the owner
+    may do (indexes, VACUUM). ``url`` logs in as the member role ``bench``, held by row-level
+    security like every user (so the figures are a user's)."""
 
     @property
     def url_text(self) -> str:
@@ -67,11 +73,30 @@ def postgres_database(server_url: str) -> Iterator[BenchDatabase]:
         url = server.set(database=name)
         try:
             migrations.upgrade(url)
-            yield BenchDatabase("postgresql", url)
+            member = _bench_member(admin)
+            yield BenchDatabase(
+                "postgresql", url.set(username=BENCH_USER, password=member), owner_url=url
+            )
         finally:
             _drop(admin, name)
     finally:
         admin.dispose()
+
+
+def _bench_member(admin: Engine) -> str:
+    """Make the login role ``bench`` a member and admin (migration 0009's groups) with a fresh
+    password, which it returns: the benchmarks run as a user, not as the superuser."""
+    password = secrets.token_hex(16)
+    with admin.connect() as conn:
+        conn.execute(
+            text(
+                f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{BENCH_USER}') "
+                f"THEN CREATE ROLE {BENCH_USER} LOGIN; END IF; END $$"
+            )
+        )
+        conn.execute(text(f"ALTER ROLE {BENCH_USER} PASSWORD '{password}'"))
+        conn.execute(text(f"GRANT {MEMBERS}, {ADMINS} TO {BENCH_USER}"))
+    return password
 
 
 def _drop(admin: Engine, name: str) -> None:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import postgres_server_or_skip
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -154,3 +156,35 @@ def test_quick_search_benchmark_times_each_kind_of_query_and_the_import(tmp_path
     assert "7 matching messages" in rows["SQLite: search, rare word"]["note"]
     imported = rows["SQLite: import (ChatGPT export)"]
     assert imported["unit"] == "msg/s" and imported["median"] > 0
+
+
+def test_quick_live_sync_benchmark_times_both_backends_as_a_member(tmp_path: Path) -> None:
+    server = postgres_server_or_skip()
+    out = tmp_path / "bench.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--quick",
+            "--only",
+            "live-sync",
+            "--postgres",
+            server.render_as_string(hide_password=False),
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = {row["name"]: row for row in json.loads(out.read_text())["rows"]}
+    for label in ("SQLite", "PostgreSQL"):
+        delay = rows[f"{label}: commit elsewhere → shown here"]
+        assert delay["samples"] and delay["baseline_samples"], delay
+        assert delay["budget_max"] == 1000
+        idle = rows[f"{label}: idle listener, CPU a minute"]
+        assert idle["unit"] == "s" and idle["samples"], idle

@@ -372,3 +372,40 @@ def test_sqlite_has_no_users(tmp_path):
         (result,) = run_steps([(argv, env, REPO)])
         assert result.returncode == 2
         assert result.stderr.startswith("synergia: users are for a shared PostgreSQL database")
+
+
+def _listen(conninfo: str) -> tuple[psycopg.Connection, str]:
+    """A session listening on its user's channel, as live sync does."""
+    conn = psycopg.connect(conninfo, autocommit=True)
+    conn.execute("INSERT INTO sync_channels DEFAULT VALUES ON CONFLICT (user_id) DO NOTHING")
+    row = conn.execute("SELECT channel FROM sync_channels WHERE user_id = current_user").fetchone()
+    assert row is not None
+    conn.execute(f'LISTEN "{row[0]}"')
+    return conn, str(row[0])
+
+
+def test_no_notification_tells_a_member_of_another_members_rows(team):
+    anns, ann_channel = _listen(team.conninfo(team.ann))
+    bens, ben_channel = _listen(team.conninfo(team.ben))
+    try:
+        # Ben cannot learn ann's channel, nor make one in her name.
+        assert bens.execute("SELECT channel FROM sync_channels").fetchall() == [(ben_channel,)]
+        assert "row-level security" in _refused(
+            bens, "INSERT INTO sync_channels (user_id) VALUES (%s)", team.ann
+        )
+        rows = _anns_rows(team)  # ann's session writes a chat, a prompt, a preset
+        ann = team.container(team.ann)
+        ann.chats.rename_chat(rows.chat, "Renamed")
+        ann.chats.delete_chat(rows.chat)
+        ann.close()
+        heard_by_ann = {n.payload for n in anns.notifies(timeout=2.0)}
+        assert heard_by_ann == {str(rows.chat)}  # ids only: the chat's, nothing else
+        assert list(bens.notifies(timeout=1.0)) == []  # and ben hears nothing of it
+        # Listening on her channel would need its name, which only she can read; a guess at
+        # the pattern hears nothing either.
+        bens.execute('LISTEN "synergia_"')
+        assert list(bens.notifies(timeout=0.5)) == []
+        assert ann_channel != ben_channel
+    finally:
+        anns.close()
+        bens.close()

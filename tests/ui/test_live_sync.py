@@ -45,9 +45,7 @@ def _titles(app: SynergiaApp) -> list[str]:
     return [chat.title for chat in app.main_screen.sidebar.chats]
 
 
-async def test_another_sessions_chats_and_reply_show_here_as_they_are_saved(
-    container, other_host
-):
+async def test_another_sessions_chats_and_reply_show_here_as_they_are_saved(container, other_host):
     model = container.models.add_model(
         AIModelCreate(name="m", provider="openai", api_model="gpt-4o-mini")
     )
