@@ -17,7 +17,14 @@ from synergia_tui.bootstrap import Container, build
 from synergia_tui.models import AIModelCreate
 from synergia_tui.ui.app import SynergiaApp
 from tests.conftest import settings_for
-from tests.ui.conftest import TEST_VERSION, clock_after, screen_text, settle, wait_until
+from tests.ui.conftest import (
+    TEST_VERSION,
+    add_messages,
+    clock_after,
+    screen_text,
+    settle,
+    wait_until,
+)
 
 SYNC_WAIT_S = 10.0
 """Generous for a loaded CI machine; ``make bench`` measures the real delay."""
@@ -39,6 +46,16 @@ def _app(container: Container) -> SynergiaApp:
         health_interval=None,
         live_sync=True,
     )
+
+
+def _in_view(pane) -> list[str]:  # type: ignore[no-untyped-def]
+    """The messages with a line in the pane's view."""
+    top, bottom = pane.scroll_y, pane.scroll_y + pane.scrollable_content_region.height
+    return [
+        v.message.content
+        for v in pane.views
+        if v.virtual_region.bottom > top and v.virtual_region.y < bottom
+    ]
 
 
 def _titles(app: SynergiaApp) -> list[str]:
@@ -139,3 +156,39 @@ async def test_what_this_session_does_itself_shows_once(container):
         await settle(pilot)
         assert [v.message.content for v in screen.pane.views] == ["once"]
         assert _titles(app) == ["Mine"]
+
+
+async def test_news_from_another_session_does_not_move_a_reader_who_scrolled_up(
+    container, other_host
+):
+    model = container.models.add_model(
+        AIModelCreate(name="m", provider="openai", api_model="gpt-4o-mini")
+    )
+    chat = container.chats.create_chat(title="Long", model_id=model.id)
+    add_messages(container, chat.id, model.id, 24)
+    app = _app(container)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.main_screen
+        await wait_until(pilot, lambda: screen.status_bar.live is True, "live sync up")
+        screen.open_chat(container.chats.get_chat(chat.id))
+        await settle(pilot)
+        pane = screen.pane
+        pane.focus()
+        await pilot.press("pageup", "pageup")
+        await settle(pilot)
+        assert not pane.has_newer  # the window still holds the chat's end
+        top, shown = pane.scroll_y, _in_view(pane)
+
+        other_host.messages.add_user_message(chat.id, "News from the other host")
+        await wait_until(
+            pilot,
+            lambda: pane.views[-1].message.content == "News from the other host",
+            "the new message mounted",
+            SYNC_WAIT_S,
+        )
+        await settle(pilot)
+        assert (pane.scroll_y, _in_view(pane)) == (top, shown)  # the reader stays put
+        await pilot.press("end")
+        await settle(pilot)
+        assert "News from the other host" in screen_text(app)

@@ -839,9 +839,10 @@ class MessagePane(VerticalScroll):
         if self.has_newer and self.chat_id is not None:
             await self.show_edge("end")
 
-    async def append_message(self, message: MessageRead) -> MessageView:
+    async def append_message(self, message: MessageRead, *, follow: bool = True) -> MessageView:
         """Show a new message at the bottom (the window moves to the chat's end first) and
-        return its view, mounted (ready to be streamed into).
+        return its view, mounted (ready to be streamed into). With ``follow`` False the view
+        stays where the reader is (another session's message, say, while they read above).
 
         A new version of a turn (a prompt edited, a reply answered again) follows an earlier
         message than the last: what followed that one is another branch now, and goes."""
@@ -858,7 +859,8 @@ class MessagePane(VerticalScroll):
         view = self._view(message)
         await self.mount(view)
         self.total += 1
-        self.anchor()
+        if follow:
+            self.anchor()
         return view
 
     async def _cut_to_parent(self, message: MessageRead) -> bool:
@@ -907,7 +909,7 @@ class MessagePane(VerticalScroll):
                     last.id.hex,
                 ):
                     continue  # older than what is shown: another branch, not news
-                view = await self.append_message(message)
+                view = await self.append_message(message, follow=self._following())
                 if message.status == "streaming":
                     self._streaming[message.id] = view
                     await view.resume_stream(message.content)
