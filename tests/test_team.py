@@ -264,6 +264,7 @@ def test_synergia_shows_a_member_none_of_another_members_chats(team):
         ["chats", "restore", prefix],
         ["chats", "system", prefix, "Be brief."],
         ["search", SECRET, "--chat", prefix],
+        ["ask", "--chat", prefix, "hello"],
     ):
         result = team.run(team.ben, *argv)
         assert result.returncode == 1, (argv, result)
