@@ -422,6 +422,16 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         container.close()
 
 
+def cmd_usage(args: argparse.Namespace, settings: Settings) -> int:
+    from synergia_tui.cli.usage import cmd_usage as usage
+
+    container = _container(settings)
+    try:
+        return usage(args, container)
+    finally:
+        container.close()
+
+
 def cmd_transfer(args: argparse.Namespace, settings: Settings) -> int:
     from synergia_tui.cli.transfer import cmd_export, cmd_import
 
@@ -439,6 +449,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "chats": cmd_chats,
     "prompts": cmd_prompts,
     "search": cmd_search,
+    "usage": cmd_usage,
     "ask": cmd_ask,
     "export": cmd_transfer,
     "import": cmd_transfer,

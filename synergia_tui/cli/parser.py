@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from typing import NoReturn
 
 from synergia_tui import __version__
@@ -73,6 +74,13 @@ def _transfer_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
     imp.add_argument(
         "--format", choices=("synergia", "chatgpt"), help="the file's kind (default: detected)"
     )
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -191,6 +199,12 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="machine-readable output")
     search.add_argument("--limit", type=int, default=20, help="at most this many hits (1-200)")
     search.add_argument("--chat", help="only in this chat (its id, or a unique prefix of it)")
+
+    usage = commands.add_parser("usage", help="what your messages cost, by day, model or chat")
+    usage.add_argument("--by", choices=("day", "model", "chat"), default="day")
+    usage.add_argument("--since", type=_iso_date, metavar="DATE", help="from this UTC day on")
+    usage.add_argument("--until", type=_iso_date, metavar="DATE", help="up to this day, included")
+    usage.add_argument("--json", action="store_true", help="machine-readable output")
 
     ask = commands.add_parser("ask", help="stream a reply to stdout")
     ask.add_argument(

@@ -87,6 +87,13 @@ class ChatRepository:
         )
         return list(self.session.exec(statement))
 
+    def titles(self, chat_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """The titles of these chats (live or in the trash)."""
+        if not chat_ids:
+            return {}
+        statement = select(Chat.id, Chat.title).where(col(Chat.id).in_(chat_ids))
+        return {row[0]: row[1] for row in self.session.exec(statement)}
+
     def count_messages(self, chat_id: uuid.UUID) -> int:
         statement = (
             select(func.count())

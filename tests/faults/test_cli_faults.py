@@ -69,6 +69,7 @@ ARGV: dict[tuple[str, ...], list[str]] = {
     ("prompts", "set"): ["prompts", "set", "terse", "Be brief."],
     ("prompts", "rm"): ["prompts", "rm", "terse"],
     ("search",): ["search", "hello"],
+    ("usage",): ["usage", "--by", "model", "--json"],
     ("ask",): ["ask", "hello"],
     ("export",): ["export", "--format", "json"],
     ("import",): ["import", "chats.json"],
