@@ -95,7 +95,14 @@ def setup_test_users(server: URL, *, create: bool) -> None:
                 conn.execute(text(f"GRANT {MEMBERS}, {ADMINS} TO {name}"))
         else:
             for name in TEST_USERS:
-                # Kept while a database this run did not make still refers to it.
+                # Kept while another run on the same server is connected as it, or a database
+                # this run did not make still refers to it.
+                busy = conn.execute(
+                    text("SELECT count(*) FROM pg_stat_activity WHERE usename = :name"),
+                    {"name": name},
+                ).scalar_one()
+                if busy:
+                    continue
                 with contextlib.suppress(Exception):
                     conn.execute(text(f"DROP ROLE IF EXISTS {name}"))
     engine.dispose()
