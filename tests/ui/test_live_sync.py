@@ -192,3 +192,27 @@ async def test_news_from_another_session_does_not_move_a_reader_who_scrolled_up(
         await pilot.press("end")
         await settle(pilot)
         assert "News from the other host" in screen_text(app)
+
+
+async def test_the_open_chat_deleted_in_another_session_leaves_the_screen(container, other_host):
+    model = container.models.add_model(
+        AIModelCreate(name="m", provider="openai", api_model="gpt-4o-mini")
+    )
+    chat = container.chats.create_chat(title="Going", model_id=model.id)
+    container.messages.add_user_message(chat.id, "about to go")
+    app = _app(container)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.main_screen
+        await wait_until(pilot, lambda: screen.status_bar.live is True, "live sync up")
+        screen.open_chat(container.chats.get_chat(chat.id))
+        await wait_until(pilot, lambda: "about to go" in screen_text(app), "the chat open")
+        other_host.chats.delete_chat(chat.id)
+        await wait_until(
+            pilot,
+            lambda: "deleted in another session" in screen_text(app),
+            "told it is gone",
+            SYNC_WAIT_S,
+        )
+        assert screen.current_chat is None and "about to go" not in screen_text(app)
+        assert _titles(app) == []

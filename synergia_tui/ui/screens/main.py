@@ -59,6 +59,10 @@ if TYPE_CHECKING:
 
 NO_CHAT = "No chat open. Type a prompt below to start one, or pick a chat on the left."
 NOT_READY = "The database is still opening; try again in a moment."
+DELETED_ELSEWHERE = (
+    "This chat was deleted in another session. It is in the trash (f9 shows it, r restores "
+    "it). Type a prompt below to start a new chat."
+)
 SYNC_PAGE = 8
 """How many of the open chat's newest messages are read again when another session changed it."""
 
@@ -271,7 +275,9 @@ class MainScreen(Screen[None]):
             fresh = await services.chats.get_chat(chat.id)
             page = await services.messages.list_messages(chat.id, limit=SYNC_PAGE)
         except NotFoundError:
-            self.notify("This chat was deleted in another session.", severity="warning")
+            if self.current_chat is not None and self.current_chat.id == chat.id:
+                self.current_chat = None  # a prompt now starts a new chat
+                await self.pane.show_placeholder(DELETED_ELSEWHERE)
             return
         except SynergiaError:
             return  # the status bar says why; the next change (or reconnect) reads again
