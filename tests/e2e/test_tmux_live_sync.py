@@ -72,8 +72,8 @@ def test_a_chat_and_a_streaming_reply_in_one_terminal_show_in_the_other(panes, f
     left, right = panes
     for pane in panes:
         _wait_for(pane, "· live")  # both watch the database
-    words = [f"tok{i}" for i in range(150)]
-    fake_provider.script = Script(reply=" ".join(words), tokens_per_second=15)  # ~10 s
+    words = [f"tok{i}" for i in range(240)]
+    fake_provider.script = Script(reply=" ".join(words), tokens_per_second=15)  # ~16 s
     type_text(left, "sync me please")
     send(left, "Enter")
     _wait_for(left, "tok3")  # streaming on the left...
@@ -89,5 +89,9 @@ def test_a_chat_and_a_streaming_reply_in_one_terminal_show_in_the_other(panes, f
     _wait_gone(right, "Search every chat")
     _wait_for(right, "tok40", deadline_s=20)
     assert "replying" in _tmux("capture-pane", "-p", "-t", left)  # still streaming there
-    _wait_for(right, "tok149", deadline_s=30)
-    _wait_gone(left, "replying", deadline_s=10)
+    # The right landed on the prompt (the search hit), so its view stays there while the reply
+    # grows past the bottom; once the left is done, `end` shows the whole reply as it ended.
+    _wait_gone(left, "replying", deadline_s=40)
+    send(right, "End")
+    screen = _wait_for(right, "tok239", deadline_s=15)
+    assert "replying" not in screen
