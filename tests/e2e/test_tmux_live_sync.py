@@ -4,49 +4,16 @@ the other by itself, a reply streaming in one included, as it is saved."""
 # ruff: noqa: F811
 from __future__ import annotations
 
-import os
 import subprocess
 import uuid
-from pathlib import Path
 
 import pytest
 
 from tests.e2e.test_tmux import SYNERGIA, _tmux, _wait_for, _wait_gone
+from tests.e2e.test_tmux_streaming import env, send, type_text  # noqa: F401
 from tests.fake_provider_server import Script, fake_provider  # noqa: F401
 
 pytestmark = [pytest.mark.e2e]
-
-
-@pytest.fixture
-def env(tmp_path: Path, fake_provider) -> dict[str, str]:
-    values = {
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "SYNERGIA_USER": "e2e",
-        "TERM": "xterm-256color",
-        "E2E_KEY": "sk-e2e-0000000000000",
-    }
-    subprocess.run(
-        [
-            SYNERGIA,
-            "models",
-            "add",
-            "served-model",
-            "--provider",
-            "openai",
-            "--model",
-            "fake-model-a",
-            "--base-url",
-            fake_provider.openai_base_url,
-            "--api-key-env",
-            "E2E_KEY",
-        ],
-        env={**os.environ, **values},
-        check=True,
-        capture_output=True,
-    )
-    return values
 
 
 @pytest.fixture
@@ -58,14 +25,6 @@ def panes(env: dict[str, str]):
     _tmux("split-window", "-h", "-t", f"{name}:0", *flags, SYNERGIA)
     yield f"{name}:0.0", f"{name}:0.1"
     subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
-
-
-def send(pane: str, *keys: str) -> None:
-    _tmux("send-keys", "-t", pane, *keys)
-
-
-def type_text(pane: str, text: str) -> None:
-    _tmux("send-keys", "-t", pane, "-l", text)
 
 
 def test_a_chat_and_a_streaming_reply_in_one_terminal_show_in_the_other(panes, fake_provider):

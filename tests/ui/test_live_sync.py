@@ -38,6 +38,12 @@ def other_host(db_url) -> Iterator[Container]:  # type: ignore[no-untyped-def]
     built.close()
 
 
+def _model(container: Container):  # type: ignore[no-untyped-def]
+    return container.models.add_model(
+        AIModelCreate(name="m", provider="openai", api_model="gpt-4o-mini")
+    )
+
+
 def _app(container: Container) -> SynergiaApp:
     return SynergiaApp(
         services=container.async_services(),
@@ -63,9 +69,7 @@ def _titles(app: SynergiaApp) -> list[str]:
 
 
 async def test_another_sessions_chats_and_reply_show_here_as_they_are_saved(container, other_host):
-    model = container.models.add_model(
-        AIModelCreate(name="m", provider="openai", api_model="gpt-4o-mini")
-    )
+    model = _model(container)
     kept = container.chats.create_chat(title="Kept", model_id=model.id)
     doomed = container.chats.create_chat(title="Doomed", model_id=model.id)
     app = _app(container)
@@ -134,9 +138,7 @@ async def test_another_sessions_chats_and_reply_show_here_as_they_are_saved(cont
 async def test_what_this_session_does_itself_shows_once(container):
     """The watcher hears this process's own writes too (SQLite's data_version counts every
     other connection): they must not show twice."""
-    model = container.models.add_model(
-        AIModelCreate(name="m", provider="openai", api_model="gpt-4o-mini")
-    )
+    model = _model(container)
     chat = container.chats.create_chat(title="Mine", model_id=model.id)
     app = _app(container)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -161,9 +163,7 @@ async def test_what_this_session_does_itself_shows_once(container):
 async def test_news_from_another_session_does_not_move_a_reader_who_scrolled_up(
     container, other_host
 ):
-    model = container.models.add_model(
-        AIModelCreate(name="m", provider="openai", api_model="gpt-4o-mini")
-    )
+    model = _model(container)
     chat = container.chats.create_chat(title="Long", model_id=model.id)
     add_messages(container, chat.id, model.id, 24)
     app = _app(container)
@@ -195,9 +195,7 @@ async def test_news_from_another_session_does_not_move_a_reader_who_scrolled_up(
 
 
 async def test_the_open_chat_deleted_in_another_session_leaves_the_screen(container, other_host):
-    model = container.models.add_model(
-        AIModelCreate(name="m", provider="openai", api_model="gpt-4o-mini")
-    )
+    model = _model(container)
     chat = container.chats.create_chat(title="Going", model_id=model.id)
     container.messages.add_user_message(chat.id, "about to go")
     app = _app(container)
