@@ -23,6 +23,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy.engine import URL
 
@@ -76,7 +77,9 @@ class LiveSync:
     def _poll(self) -> None:
         path = self.url.database or ""
         try:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            # Read-only, by a URI (percent-encoded: a path may hold spaces, # or ?).
+            uri = Path(path).resolve().as_uri() + "?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
         except sqlite3.Error:
             log.warning("live sync: cannot open %s", path, exc_info=True)
             self.on_state(False)
