@@ -157,6 +157,7 @@ class AsyncReplyService(AsyncService[ReplyService]):
     """``ReplyService``, awaitable."""
 
     prepare = off_loop(ReplyService.prepare)
+    context_size = off_loop(ReplyService.context_size)
     target_of = off_loop(ReplyService.target_of)
     recover = off_loop(ReplyService.recover)
     recover_interrupted = off_loop(ReplyService.recover_interrupted)

@@ -163,6 +163,22 @@ class Recovery:
     interrupted: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class ContextSize:
+    """How much of a model's window the next request of a chat would use, before the prompt
+    being typed: ``tokens`` exact when the last reply's were reported by its provider and
+    nothing follows it, else estimated at four characters a token."""
+
+    tokens: int
+    estimated: bool
+    window: int | None
+
+
+def estimate_tokens(chars: int) -> int:
+    """Tokens for ``chars`` characters of text, as estimated everywhere (four a token)."""
+    return -(-chars // CHARS_PER_TOKEN)
+
+
 class ReplyService:
     """Plans replies and recovers the ones a process that ended left behind; scoped to one user.
 
@@ -177,6 +193,32 @@ class ReplyService:
         self.user_id = user_id
         self.owner = owner or process_owner()
         self.database = database
+
+    def context_size(
+        self, chat_id: uuid.UUID | None, model_id: uuid.UUID | None = None
+    ) -> ContextSize:
+        """What the chat's next request holds (its system prompt and the path that
+        ``build_turns`` would send), against the window of ``model_id`` (else the chat's)."""
+        with self.db.unit_of_work() as uow:
+            chat = find_chat(uow, self.user_id, chat_id) if chat_id is not None else None
+            wanted = model_id or (chat.model_id if chat is not None else None)
+            model = uow.models.get(wanted) if wanted is not None else None
+            window = model.context_window if model is not None else None
+            if chat is None:
+                return ContextSize(tokens=0, estimated=False, window=window)
+            history = list(reversed(uow.messages.newest_first(chat.id, limit=CONTEXT_MESSAGES)))
+        last = history[-1] if history else None
+        if (
+            last is not None
+            and last.role == "assistant"
+            and last.prompt_tokens is not None
+            and last.completion_tokens is not None
+            and not last.tokens_estimated
+        ):
+            return ContextSize(last.prompt_tokens + last.completion_tokens, False, window)
+        turns = build_turns(history, window)
+        chars = sum(len(turn.content) for turn in turns) + len(chat.system_prompt or "")
+        return ContextSize(estimate_tokens(chars), bool(chars), window)
 
     def prepare(
         self,

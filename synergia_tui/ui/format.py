@@ -59,3 +59,12 @@ def format_latency(ms: float | None) -> str:
     if ms is None:
         return "–"
     return "<1 ms" if ms < 1 else f"{ms:.0f} ms"
+
+
+def format_context(tokens: int, window: int, *, estimated: bool) -> str:
+    """``12.4k / 128k``, ``212 / 8k`` (``~`` in front when any of it is estimated)."""
+
+    def short(count: int) -> str:
+        return format_tokens(count).replace(".0k", "k").replace(".0M", "M")
+
+    return f"{'~' if estimated else ''}{short(tokens)} / {short(window)}"

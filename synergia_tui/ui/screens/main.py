@@ -24,8 +24,9 @@ from textual.widgets import Footer, Input, Markdown
 
 from synergia_tui.core.errors import NotFoundError, StorageError, SynergiaError
 from synergia_tui.core.safe_text import neutralize, one_line
+from synergia_tui.services.replies import ContextSize, estimate_tokens
 from synergia_tui.ui.clipboard import copy_text
-from synergia_tui.ui.format import format_retry
+from synergia_tui.ui.format import format_context, format_retry
 from synergia_tui.ui.messages import (
     DatabaseReady,
     DatabaseUnavailable,
@@ -107,6 +108,9 @@ class MainScreen(Screen[None]):
         self.live_sync = live_sync
         """Watch for other sessions' changes (see ``services.live_sync``)."""
         self._watcher: LiveSync | None = None
+        self._next_request: ContextSize | None = None  # the next request, before the typed prompt
+        self._typed_chars = 0
+        self._context_asked = 0
         self._sync_pending: frozenset[uuid.UUID] | None | bool = False  # False: nothing
         self._syncing = False
         """A chat (and a message in it) to open once the database is up: ``--chat``, by id
@@ -218,6 +222,54 @@ class MainScreen(Screen[None]):
         if self.health_interval:
             self.set_interval(self.health_interval, self.check_health)
         self._start_live_sync(services)
+        self._refresh_context()
+
+    # -- the context budget: how much of the window the next request uses -------------------
+
+    def watch_current_chat(self) -> None:
+        self._refresh_context()
+
+    def watch_model_name(self) -> None:
+        self._refresh_context()  # another model (its name changes with it)
+
+    @work(group="context")
+    async def _refresh_context(self) -> None:
+        """Read what the next request holds (once per chat, model or reply; typing only adds
+        an estimate of the prompt, see ``_typed``). The last one asked for wins."""
+        services = self._services_or_none(quiet=True)
+        if services is None or services.replies is None:
+            return
+        self._context_asked += 1
+        asked = self._context_asked
+        chat = self.current_chat
+        try:
+            size = await services.replies.context_size(
+                chat.id if chat is not None else None, self.current_model_id
+            )
+        except SynergiaError:
+            return  # the status bar says what is wrong with the database
+        if asked != self._context_asked or not self.is_attached:
+            return  # a newer reading is on its way
+        if chat is None and self.pending_system_prompt:  # a new chat starts with it
+            extra = estimate_tokens(len(self.pending_system_prompt))
+            size = ContextSize(size.tokens + extra, True, size.window)
+        self._next_request = size
+        self._show_context()
+
+    @on(ChatColumn.Typed)
+    def _typed(self, event: ChatColumn.Typed) -> None:
+        self._typed_chars = event.chars
+        self._show_context()
+
+    def _show_context(self) -> None:
+        size = self._next_request
+        if size is None or not size.window:
+            self.status_bar.context = None
+            return
+        typed = estimate_tokens(self._typed_chars)
+        self.status_bar.context = format_context(
+            size.tokens + typed, size.window, estimated=size.estimated or typed > 0
+        )
 
     # -- live sync: other sessions' changes --------------------------------------------------
 
@@ -753,6 +805,7 @@ class MainScreen(Screen[None]):
         self._show_live()
         if self._on_screen(event.chat_id):
             self.refresh_usage()  # the reply's tokens and cost are stored now
+            self._refresh_context()
 
     @on(ReplyEngine.Failed)
     def _reply_failed(self, event: ReplyEngine.Failed) -> None:

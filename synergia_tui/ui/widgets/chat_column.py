@@ -151,6 +151,13 @@ class ChatColumn(Vertical):
         event.stop()
         if self.prompt.text:
             self.engine.warm_up(self.model_id)
+        self.post_message(self.Typed(len(self.prompt.text)))
+
+    @dataclass
+    class Typed(Message):
+        """The prompt box holds ``chars`` characters now (the screen counts the budget)."""
+
+        chars: int
 
     def answer_again(self) -> None:
         """Answer the open chat's newest prompt again (after an error, or to regenerate)."""

@@ -48,6 +48,8 @@ class StatusBar(Horizontal):
     saving_paused: reactive[str | None] = reactive(None)
     """Why replies cannot be saved right now (they keep streaming and are kept)."""
     retrying: reactive[str | None] = reactive(None)
+    context: reactive[str | None] = reactive(None)
+    """How much of the model's window the next request would use (``~12.4k / 128k``)."""
     live: reactive[bool | None] = reactive(None)
     """Live sync: watching other sessions' changes (True), lost (False), not running (None)."""
     """The reply on screen waits to ask its provider again ("rate limited — retrying in 3 s")."""
@@ -146,6 +148,9 @@ class StatusBar(Horizontal):
     def watch_live(self) -> None:
         self._show_db()
 
+    def watch_context(self) -> None:
+        self._show_usage()
+
     @property
     def database_down(self) -> bool:
         return self.health is not None and not self.health.database.reachable
@@ -196,9 +201,8 @@ class StatusBar(Horizontal):
     def _show_usage(self) -> None:
         if (widget := self._part("#status-usage")) is not None:
             usage = self.usage
-            if usage is None:
-                text = ""
-            else:
+            parts = [f"ctx {self.context}"] if self.context else []
+            if usage is not None:
                 tokens = usage.prompt_tokens + usage.completion_tokens
-                text = f"{format_tokens(tokens)} tok · {format_cost(usage.cost)}"
-            widget.update(text)
+                parts.append(f"{format_tokens(tokens)} tok · {format_cost(usage.cost)}")
+            widget.update(" · ".join(parts))
