@@ -24,7 +24,6 @@ from textual.widgets import Footer, Input, Markdown
 
 from synergia_tui.core.errors import NotFoundError, StorageError, SynergiaError
 from synergia_tui.core.safe_text import neutralize, one_line
-from synergia_tui.services.replies import ContextSize, estimate_tokens
 from synergia_tui.ui.clipboard import copy_text
 from synergia_tui.ui.format import format_context, format_retry
 from synergia_tui.ui.messages import (
@@ -56,6 +55,7 @@ if TYPE_CHECKING:
     from synergia_tui.models import AIModelRead, ChatRead
     from synergia_tui.services.facade import AsyncServices
     from synergia_tui.services.live_sync import LiveSync
+    from synergia_tui.services.replies import ContextSize
     from synergia_tui.ui.screens.search import SearchChoice
 
 NO_CHAT = "No chat open. Type a prompt below to start one, or pick a chat on the left."
@@ -250,6 +250,9 @@ class MainScreen(Screen[None]):
             return  # the status bar says what is wrong with the database
         if asked != self._context_asked or not self.is_attached:
             return  # a newer reading is on its way
+        # Here, not at the top: the app module loads before the database stack (start-up).
+        from synergia_tui.services.replies import ContextSize, estimate_tokens
+
         if chat is None and self.pending_system_prompt:  # a new chat starts with it
             extra = estimate_tokens(len(self.pending_system_prompt))
             size = ContextSize(size.tokens + extra, True, size.window)
@@ -266,6 +269,8 @@ class MainScreen(Screen[None]):
         if size is None or not size.window:
             self.status_bar.context = None
             return
+        from synergia_tui.services.replies import estimate_tokens
+
         typed = estimate_tokens(self._typed_chars)
         self.status_bar.context = format_context(
             size.tokens + typed, size.window, estimated=size.estimated or typed > 0
